@@ -1,0 +1,48 @@
+# pco-sync: build/run entry points. Everything bootstraps from python3.11 + make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+ROOT   := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
+VENV   := $(ROOT)/.venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+export PYTHONPATH := $(ROOT):$(ROOT)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
+
+.PHONY: venv test bench demo airflow clean
+
+venv: $(STAMP)
+
+# Reinstalls only when the lock changes (or the venv is missing).
+$(STAMP): $(ROOT)/requirements.txt
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	-$(VPY) -m pip install --quiet --disable-pip-version-check uv
+	@if [ -x $(VENV)/bin/uv ] && $(VENV)/bin/uv pip install --python $(VPY) -r $(ROOT)/requirements.txt; then \
+	  :; \
+	else \
+	  echo "uv unavailable or failed; falling back to pip" >&2; \
+	  $(VPY) -m pip install --disable-pip-version-check -r $(ROOT)/requirements.txt; \
+	fi
+	@touch $@
+
+test: venv
+	cd $(ROOT) && $(VPY) -m pytest tests -q
+
+bench: venv
+	@if [ -f $(ROOT)/bench/__main__.py ]; then \
+	  cd $(ROOT) && $(VPY) -m bench; \
+	else \
+	  echo "bench/__main__.py not found; nothing to run" >&2; exit 1; \
+	fi
+
+demo: venv
+	cd $(ROOT) && $(VPY) -m pco_sync.demo
+
+airflow: venv
+	$(ROOT)/bin/airflow standalone
+
+# Stops the embedded PostgreSQL (if any) before deleting its data directory.
+clean:
+	-@[ -x $(VPY) ] && $(VPY) -m pco_sync.devdb stop 2>/dev/null || true
+	rm -rf $(VENV) $(ROOT)/.local

@@ -1,0 +1,1 @@
+"""pco-sync: Airflow plugin package syncing Planning Center Online with the church PostgreSQL DB."""

@@ -1,0 +1,228 @@
+"""python -m pco_simulator: serve a simulated Planning Center API, generate data files, and
+drive a running simulator's admin API from the shell."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+
+from .config import Quirks, SimConfig
+
+QUIRK_NAMES = list(Quirks().__dict__)
+
+
+def _quirk(text: str) -> tuple[str, bool]:
+    name, _, value = text.partition("=")
+    if name not in QUIRK_NAMES or value.lower() not in ("on", "off", "true", "false"):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=on|off with NAME one of: {', '.join(QUIRK_NAMES)}")
+    return name, value.lower() in ("on", "true")
+
+
+def _fault(text: str) -> dict:
+    try:
+        rule = json.loads(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a fault is a JSON object, e.g. "
+                                         '\'{"kind": "error", "path": "/people/v2/*", '
+                                         '"rate": 0.1}\'') from None
+    if not isinstance(rule, dict):
+        raise argparse.ArgumentTypeError("a fault is a JSON object")
+    return rule
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError("must be positive")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m pco_simulator", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="serve the simulated PCO API until stopped")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
+    s.add_argument("--people", type=int, default=2000,
+                   help="generate a church of N people, households, groups, events and "
+                        "teams in proportion (default 2000; 0 for an empty account)")
+    s.add_argument("--seed", type=int, default=1, help="data generator seed (default 1)")
+    s.add_argument("--data", metavar="FILE", help="load data from a JSON file instead of "
+                                                  "generating (see `generate --out`)")
+    s.add_argument("--app-id", default=SimConfig.app_id, help="HTTP Basic user (app id)")
+    s.add_argument("--secret", default=SimConfig.secret, help="HTTP Basic password (secret)")
+    s.add_argument("--rate-limit", type=_positive(int), default=100,
+                   help="requests per window per credential (default 100)")
+    s.add_argument("--rate-period", type=_positive(float), default=20.0,
+                   help="window length in seconds before --time-scale (default 20)")
+    s.add_argument("--deep-offset-limit", type=_positive(int), default=75,
+                   help="requests per window with offset above 30,000 (default 75)")
+    s.add_argument("--time-scale", type=_positive(float), default=1.0,
+                   help="multiply every window and delay (0.05 turns 20 s into 1 s)")
+    s.add_argument("--quirk", type=_quirk, action="append", default=[], metavar="NAME=on|off",
+                   help="switch a real-API quirk: " + ", ".join(QUIRK_NAMES))
+    s.add_argument("--fault", type=_fault, action="append", default=[], metavar="JSON",
+                   help='inject faults, e.g. \'{"kind": "error", "status": 503, '
+                        '"path": "/people/v2/people", "rate": 0.05}\'; kinds: error, slow, '
+                        'timeout, drop, truncate')
+    s.add_argument("--fault-seed", type=int, default=0, help="seed for fault dice")
+
+    g = sub.add_parser("generate", help="write a generated church to a JSON data file")
+    g.add_argument("--people", type=int, required=True)
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--out", required=True, metavar="FILE")
+
+    a = sub.add_parser("admin", help="act on a running simulator through its admin API")
+    a.add_argument("--url", default="http://127.0.0.1:8765", help="the simulator's base URL")
+    acts = a.add_subparsers(dest="action", required=True)
+    r = acts.add_parser("reset", help="wipe the data and optionally generate anew")
+    r.add_argument("--people", type=int, default=0)
+    r.add_argument("--seed", type=int, default=1)
+    e = acts.add_parser("edit", help="change a record as staff would (fires webhooks)")
+    e.add_argument("table"), e.add_argument("id")
+    e.add_argument("fields", nargs="+", metavar="FIELD=VALUE",
+                   help="values are JSON when they parse as JSON, else strings")
+    e.add_argument("--no-bump", action="store_true", help="leave updated_at alone")
+    d = acts.add_parser("delete", help="delete a record (a team lingers with deleted_at)")
+    d.add_argument("table"), d.add_argument("id")
+    acts.add_parser("inactivate", help="inactivate a person").add_argument("person_id")
+    m = acts.add_parser("merge", help="merge two people (the second is removed)")
+    m.add_argument("keep_id"), m.add_argument("remove_id")
+    am = acts.add_parser("add-member", help="add a person to a group")
+    am.add_argument("group_id"), am.add_argument("person_id")
+    am.add_argument("--role", choices=("member", "leader"), default="member")
+    rm = acts.add_parser("remove-member", help="remove a person from a group")
+    rm.add_argument("group_id"), rm.add_argument("person_id")
+    mv = acts.add_parser("move", help="move a person to another household")
+    mv.add_argument("person_id"), mv.add_argument("household_id")
+    rq = acts.add_parser("requests", help="print the request log")
+    rq.add_argument("--limit", type=int, default=50)
+    acts.add_parser("counters", help="requests per route and status")
+    f = acts.add_parser("faults", help="show, set or clear faults")
+    f.add_argument("rules", nargs="*", type=_fault, metavar="JSON",
+                   help="replace the fault rules with these (none: show)")
+    f.add_argument("--clear", action="store_true")
+    f.add_argument("--seed", type=int)
+    lim = acts.add_parser("limits", help="set rate limits, time scale and quirks")
+    lim.add_argument("--rate-limit", type=_positive(int))
+    lim.add_argument("--rate-period", type=_positive(float))
+    lim.add_argument("--deep-offset-limit", type=_positive(int))
+    lim.add_argument("--time-scale", type=_positive(float))
+    lim.add_argument("--quirk", type=_quirk, action="append", default=[])
+    sv = acts.add_parser("save", help="save the data to a JSON file (path on the server)")
+    sv.add_argument("path")
+    ld = acts.add_parser("load", help="load data from a JSON file (path on the server)")
+    ld.add_argument("path")
+    c = acts.add_parser("clock", help="move the simulator's clock forward")
+    c.add_argument("--advance", type=float, required=True, metavar="SECONDS")
+    return p
+
+
+def _call(url: str, method: str, path: str, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url.rstrip("/") + "/__admin" + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            return json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as err:
+        raise SystemExit(f"simulator answered {err.code}: {err.read().decode()[:500]}")
+    except urllib.error.URLError as err:
+        raise SystemExit(f"cannot reach the simulator at {url}: {err.reason}")
+
+
+def _value(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def admin(args) -> object:
+    u, act = args.url, args.action
+    if act == "reset":
+        return _call(u, "POST", "/reset", {"people": args.people, "seed": args.seed})
+    if act == "edit":
+        fields = dict(f.split("=", 1) for f in args.fields)
+        bump = "?bump=false" if args.no_bump else ""
+        return _call(u, "PATCH", f"/records/{args.table}/{args.id}{bump}",
+                     {k: _value(v) for k, v in fields.items()})
+    if act == "delete":
+        return _call(u, "DELETE", f"/records/{args.table}/{args.id}")
+    if act == "inactivate":
+        return _call(u, "POST", f"/people/{args.person_id}/inactivate")
+    if act == "merge":
+        return _call(u, "POST", "/people/merge", {"keep_id": args.keep_id,
+                                                  "remove_id": args.remove_id})
+    if act == "add-member":
+        return _call(u, "POST", f"/groups/{args.group_id}/members",
+                     {"person_id": args.person_id, "role": args.role})
+    if act == "remove-member":
+        return _call(u, "DELETE", f"/groups/{args.group_id}/members/{args.person_id}")
+    if act == "move":
+        return _call(u, "POST", "/households/move", {"person_id": args.person_id,
+                                                     "household_id": args.household_id})
+    if act == "requests":
+        return _call(u, "GET", f"/requests?limit={args.limit}")
+    if act == "counters":
+        return _call(u, "GET", "/counters")
+    if act == "faults":
+        if args.clear:
+            return _call(u, "DELETE", "/faults")
+        if args.rules or args.seed is not None:
+            return _call(u, "PUT", "/faults", {"faults": args.rules, "seed": args.seed})
+        return _call(u, "GET", "/faults")
+    if act == "limits":
+        body = {k: v for k, v in (("rate_limit", args.rate_limit),
+                                  ("rate_period", args.rate_period),
+                                  ("deep_offset_limit", args.deep_offset_limit),
+                                  ("time_scale", args.time_scale)) if v is not None}
+        body["quirks"] = dict(args.quirk)
+        return _call(u, "PATCH", "/config", body)
+    if act in ("save", "load"):
+        return _call(u, "POST", f"/{act}", {"path": args.path})
+    if act == "clock":
+        return _call(u, "POST", "/clock", {"advance_seconds": args.advance})
+    raise SystemExit(f"unknown action {act}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "admin":
+        print(json.dumps(admin(args), indent=2))
+        return 0
+    if args.command == "generate":
+        from .generator import generate
+        from .store import Store
+        store = Store()
+        counts = generate(store, args.people, args.seed)
+        store.save(args.out)
+        print(json.dumps(counts))
+        return 0
+    from .server import Simulator
+    cfg = SimConfig(app_id=args.app_id, secret=args.secret, rate_limit=args.rate_limit,
+                    rate_period=args.rate_period, deep_offset_limit=args.deep_offset_limit,
+                    time_scale=args.time_scale)
+    cfg.quirks.update(dict(args.quirk))
+    sim = Simulator(cfg, people=0 if args.data else args.people, seed=args.seed,
+                    data_file=args.data, fault_seed=args.fault_seed)
+    for rule in args.fault:
+        sim.sim.faults.add(rule)
+    counts = {t: len(r) for t, r in sim.store.tables.items() if r}
+    print(f"pco_simulator on http://{args.host}:{args.port} "
+          f"(app id {args.app_id}); data: {json.dumps(counts)}", file=sys.stderr, flush=True)
+    try:
+        sim.serve_forever(args.host, args.port)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Simulator settings: credentials, rate limits, quirks and time scale."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass
+class Quirks:
+    """Real-API behaviours, all on by default; tests switch one off to isolate another."""
+
+    # Adding/removing household members does not bump person or household updated_at (#1253).
+    household_membership_no_bump: bool = True
+    # Groups carry no updated_at (#780); a member leaving destroys the membership (#1498).
+    groups_without_updated_at: bool = True
+    # Offset paging is recomputed per request, so a record updated mid-scan moves.
+    offset_not_snapshot: bool = True
+    # A merge moves the removed person's contacts and households to the kept person.
+    merge_moves_contacts: bool = True
+    # Services teams deleted in the UI stay listed with deleted_at for 30 days.
+    deleted_teams_linger: bool = True
+    # A household's member_count is null in the answer to its own POST (as recorded).
+    household_create_null_member_count: bool = True
+
+    def update(self, values: dict) -> None:
+        names = {f.name for f in fields(self)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown quirk(s): {', '.join(sorted(unknown))}")
+        for k, v in values.items():
+            setattr(self, k, bool(v))
+
+
+@dataclass
+class SimConfig:
+    app_id: str = "pco_app_id"
+    secret: str = "pco_secret"
+    rate_limit: int = 100
+    rate_period: float = 20.0  # seconds, before time_scale
+    deep_offset_threshold: int = 30_000
+    deep_offset_limit: int = 75  # per period, for requests with offset above the threshold
+    time_scale: float = 1.0  # 0.05 makes a 20 s window last 1 s (same ratios)
+    organization_id: str = "263468"
+    organization_name: str = "Grace Community Church"
+    time_zone: str = "America/New_York"
+    webhook_retry_base: float = 30.0  # seconds before the first redelivery (scaled)
+    webhook_max_attempts: int = 16
+    team_linger_days: float = 30.0
+    quirks: Quirks = field(default_factory=Quirks)
+
+    @property
+    def effective_period(self) -> float:
+        return self.rate_period * self.time_scale
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("secret")
+        return d

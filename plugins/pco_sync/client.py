@@ -1,0 +1,258 @@
+"""Planning Center's HTTP API, as pco-sync talks to it: Basic auth, pinned versions per app,
+pacing from the rate-limit headers, retries that give up with a clear message, and
+streaming pagination that never goes past offset 30,000. No Airflow here.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+log = logging.getLogger(__name__)
+
+API_VERSIONS = {
+    "people": "2025-11-10",
+    "groups": "2023-07-10",
+    "calendar": "2022-07-07",
+    "services": "2018-11-01",
+    "webhooks": "2022-10-20",
+}
+MAX_OFFSET = 30_000  # deeper offsets get a stricter limit and 500s (developers#1428)
+RETRYABLE_STATUS = {500, 502, 503, 504}
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+class PcoError(Exception):
+    """A request PCO refused, or one that kept failing after every retry."""
+
+    def __init__(self, message: str, *, status: int | None = None, endpoint: str = ""):
+        super().__init__(message)
+        self.status, self.endpoint = status, endpoint
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0  # 429 answers
+    paced_seconds: float = 0.0  # time spent waiting for the window to reset
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+def _seconds(text: str | None) -> float | None:
+    m = NUMBER.search(text or "")
+    return float(m.group()) if m else None
+
+
+class Pacer:
+    """Keeps a client within `limit` requests per `period`, learned from the headers.
+
+    PCO counts requests in a window that opens with the first one. When the count says
+    the window is used up, wait until it closes instead of collecting a 429."""
+
+    def __init__(self, sleep: Callable[[float], None], clock: Callable[[], float]):
+        self.sleep, self.clock = sleep, clock
+        self.limit: int | None = None
+        self.period: float | None = None
+        self.count = 0
+        self.window_start: float | None = None
+
+    def before(self) -> float:
+        if self.limit is None or self.period is None or self.window_start is None:
+            return 0.0
+        if self.count < self.limit:
+            return 0.0
+        wait = self.window_start + self.period - self.clock()
+        if wait > 0:
+            self.sleep(wait + 0.01)
+        self.count, self.window_start = 0, None
+        return max(wait, 0.0)
+
+    def after(self, headers, sent_at: float) -> None:
+        limit = _seconds(headers.get("X-PCO-API-Request-Rate-Limit"))
+        period = _seconds(headers.get("X-PCO-API-Request-Rate-Period"))
+        count = _seconds(headers.get("X-PCO-API-Request-Rate-Count"))
+        if limit is None or period is None or count is None:
+            return
+        self.limit, self.period = int(limit), period
+        if count <= 1 or self.window_start is None or int(count) < self.count:
+            self.window_start = sent_at  # this request opened a new window
+        self.count = int(count)
+
+
+class PcoClient:
+    def __init__(self, base_url: str, app_id: str, secret: str, *,
+                 versions: dict[str, str] | None = None, timeout: tuple[float, float] = (5, 60),
+                 max_retries: int = 6, backoff_base: float = 1.0, backoff_cap: float = 60.0,
+                 max_throttled: int = 30, max_offset: int = MAX_OFFSET, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, rng: random.Random | None = None):
+        if not base_url or not app_id or not secret:
+            raise PcoError("the PCO connection needs a base URL, an app id and a secret")
+        self.base_url = base_url.rstrip("/")
+        self.versions = {**API_VERSIONS, **(versions or {})}
+        self.timeout, self.max_retries = timeout, max_retries
+        self.backoff_base, self.backoff_cap, self.max_throttled = backoff_base, backoff_cap, \
+            max_throttled
+        self.session = session or requests.Session()
+        self.session.auth = (app_id, secret)
+        self.session.headers.update({"Accept": "application/vnd.api+json",
+                                     "User-Agent": "pco-sync"})
+        self.max_offset = max_offset
+        self.sleep, self.clock = sleep, clock
+        self.rng = rng or random.Random()
+        self.pacer = Pacer(sleep, clock)
+        self.stats = Stats()
+
+    # ---- one request ------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return path if path.startswith("http") else self.base_url + "/" + path.lstrip("/")
+
+    def _version_header(self, url: str) -> dict[str, str]:
+        app = urlsplit(url).path.strip("/").split("/")[0]
+        return {"X-PCO-API-Version": self.versions[app]} if app in self.versions else {}
+
+    def request(self, method: str, path: str, *, params: dict | list | None = None,
+                json_body: dict | None = None) -> dict | None:
+        """One API call with pacing and retries; the parsed JSON (None for 204)."""
+        url = self.url(path)
+        endpoint = f"{method} {urlsplit(url).path}"
+        failures = throttled = 0
+        while True:
+            self.stats.paced_seconds += self.pacer.before()
+            sent = self.clock()
+            self.stats.requests += 1
+            try:
+                resp = self.session.request(method, url, params=params, json=json_body,
+                                            headers=self._version_header(url),
+                                            timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                cause = f"{type(exc).__name__} (no answer)"
+                failures = self._failed(endpoint, cause, failures)
+                continue
+            self.pacer.after(resp.headers, sent)
+            self.stats.by_status[resp.status_code] = self.stats.by_status.get(
+                resp.status_code, 0) + 1
+            if resp.status_code == 429:
+                throttled += 1
+                self.stats.throttled += 1
+                if throttled > self.max_throttled:
+                    raise PcoError(f"{endpoint}: still rate limited after {throttled} waits",
+                                   status=429, endpoint=endpoint)
+                wait = _seconds(resp.headers.get("Retry-After")) or self.backoff_base
+                log.info("PCO rate limit reached on %s; waiting %.2f s", endpoint, wait)
+                self.sleep(wait)
+                self.pacer.count, self.pacer.window_start = 0, None
+                continue
+            if resp.status_code in RETRYABLE_STATUS:
+                failures = self._failed(endpoint, f"HTTP {resp.status_code}", failures)
+                continue
+            if resp.status_code >= 400:
+                raise PcoError(f"{endpoint}: HTTP {resp.status_code}: {error_detail(resp)}",
+                               status=resp.status_code, endpoint=endpoint)
+            if resp.status_code == 204 or not resp.content:
+                return None
+            try:
+                return resp.json()
+            except (ValueError, requests.exceptions.JSONDecodeError):
+                failures = self._failed(endpoint, "truncated or invalid JSON in the answer",
+                                        failures)
+
+    def _failed(self, endpoint: str, cause: str, failures: int) -> int:
+        failures += 1
+        if failures > self.max_retries:
+            raise PcoError(f"{endpoint} failed after {failures} attempts: {cause}",
+                           endpoint=endpoint)
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1))
+        delay *= self.rng.uniform(0.5, 1.0)  # jitter, so parallel tasks do not retry in step
+        self.stats.retries += 1
+        log.warning("%s: %s; retry %d/%d in %.1f s", endpoint, cause, failures,
+                    self.max_retries, delay)
+        self.sleep(delay)
+        return failures
+
+    def get(self, path: str, params: dict | list | None = None) -> dict:
+        return self.request("GET", path, params=params) or {}
+
+    def post(self, path: str, body: dict) -> dict:
+        return self.request("POST", path, json_body=body) or {}
+
+    def patch(self, path: str, body: dict) -> dict:
+        return self.request("PATCH", path, json_body=body) or {}
+
+    def delete(self, path: str) -> None:
+        self.request("DELETE", path)
+
+    def organization_name(self) -> str:
+        return self.get("/people/v2")["data"]["attributes"]["name"]
+
+    # ---- lists ----------------------------------------------------------------------------
+    def pages(self, path: str, params: dict | None = None, *, per_page: int = 100,
+              window_attr: str = "updated_at") -> Iterator[dict]:
+        """Every page of a list, following links.next. Before the offset would pass 30,000
+        the scan starts again from the last `window_attr` value seen (the list must be
+        ordered by it); records read twice at the seam are the caller's to de-duplicate."""
+        query = dict(params or {})
+        query["per_page"] = per_page
+        url: str | None = self.url(path)
+        last_value = None
+        while url:
+            doc = self.get(url, query)
+            query = None  # links.next carries the query from here on
+            yield doc
+            data = doc.get("data") or []
+            if data and window_attr:
+                last_value = (data[-1].get("attributes") or {}).get(window_attr, last_value)
+            url = (doc.get("links") or {}).get("next")
+            if url and int(dict(parse_qsl(urlsplit(url).query)).get("offset", 0)) > self.max_offset:
+                url, query = self._rewindow(path, params, per_page, window_attr, last_value)
+
+    def _rewindow(self, path, params, per_page, window_attr, last_value):
+        base = dict(params or {})
+        if base.get("order") != window_attr or last_value is None:
+            raise PcoError(f"GET {path}: more than {self.max_offset} records and the list is not "
+                           f"ordered by {window_attr}, so it cannot be re-windowed")
+        key = f"where[{window_attr}][gte]"
+        if base.get(key) == last_value:
+            raise PcoError(f"GET {path}: over {self.max_offset} records share {window_attr}="
+                           f"{last_value}; cannot page past them")
+        base[key] = last_value
+        base["per_page"] = per_page
+        return self.url(path), base
+
+    def records(self, path: str, params: dict | None = None, **kw) -> Iterator[
+            tuple[dict, dict[tuple[str, str], dict]]]:
+        """(record, included-by-(type, id)) for every record of a list, page by page."""
+        for doc in self.pages(path, params, **kw):
+            included = {(r["type"], r["id"]): r for r in doc.get("included") or []}
+            for rec in doc.get("data") or []:
+                yield rec, included
+
+
+def error_detail(resp: requests.Response) -> str:
+    try:
+        errors = resp.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return resp.text[:200] or resp.reason or "no detail"
+    parts = []
+    for e in errors[:3]:
+        text = e.get("detail") or e.get("title") or json.dumps(e)
+        param = (e.get("source") or {}).get("parameter")
+        parts.append(f"{text} ({param})" if param else text)
+    return "; ".join(parts) or resp.reason or "no detail"
+
+
+def resolve(record: dict, included: dict, name: str) -> list[dict]:
+    """The included records a record's relationship `name` points at."""
+    data = ((record.get("relationships") or {}).get(name) or {}).get("data")
+    refs = data if isinstance(data, list) else ([data] if data else [])
+    return [included[(r["type"], r["id"])] for r in refs if (r["type"], r["id"]) in included]
+
+

@@ -46,3 +46,36 @@ def pco(sim):
     s.base = sim.url
     yield s
     s.close()
+
+
+# ---- the church database ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def db_url():
+    """A migrated test database on TEST_DATABASE_URL's server or the embedded one."""
+    import psycopg
+
+    from pco_sync import db as pco_db
+    from pco_sync import devdb
+
+    server = devdb.church_db_url()
+    with psycopg.connect(server, autocommit=True) as c:
+        c.execute("DROP DATABASE IF EXISTS pco_sync_test WITH (FORCE)")
+    url = devdb.ensure_database(server, "pco_sync_test")
+    with pco_db.connect(url) as conn:
+        pco_db.apply_migrations(conn)
+    return url
+
+
+@pytest.fixture
+def db(db_url):
+    """A connection to the test database with every table of ours emptied first."""
+    from pco_sync import db as pco_db
+
+    with pco_db.connect(db_url) as conn:
+        tables = conn.execute(
+            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables "
+            "WHERE schemaname IN ('church', 'sync', 'pco_staging')").fetchall()
+        if tables:
+            conn.execute("TRUNCATE " + ", ".join(t for (t,) in tables) + " RESTART IDENTITY CASCADE")
+        conn.commit()
+        yield conn

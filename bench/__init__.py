@@ -1,0 +1,1 @@
+"""Benchmarks: measured figures printed beside their bounds (`make bench`)."""

@@ -30,6 +30,23 @@ class Fault:
             raise ValueError("an error fault's status must be a 5xx code")
 
 
+def parse_fault(rule) -> Fault:
+    """A rule from JSON; anything malformed is a ValueError (the admin API's 400)."""
+    if not isinstance(rule, dict):
+        raise ValueError("a fault is an object with at least a kind")
+    unknown = set(rule) - set(Fault.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
+    if "kind" not in rule:
+        raise ValueError(f"a fault needs a kind, one of {', '.join(KINDS)}")
+    for k in ("rate", "delay", "status", "count"):  # checked here, not mid-request
+        v = rule.get(k, 0)
+        if (v is None and k != "count") or isinstance(v, bool) or \
+                not isinstance(v, (int, float, type(None))):
+            raise ValueError(f"fault {k} must be a number")
+    return Fault(**{k: v for k, v in rule.items() if k != "fired"})
+
+
 class Faults:
     def __init__(self, seed: int = 0):
         self.lock = threading.Lock()
@@ -37,14 +54,14 @@ class Faults:
         self.rng = random.Random(seed)
 
     def set(self, rules: list[dict], seed: int | None = None) -> None:
-        parsed = [Fault(**{k: v for k, v in r.items() if k != "fired"}) for r in rules]
+        parsed = [parse_fault(r) for r in rules]
         with self.lock:
             self.rules = parsed
             if seed is not None:
                 self.rng = random.Random(seed)
 
     def add(self, rule: dict) -> None:
-        fault = Fault(**rule)
+        fault = parse_fault(rule)
         with self.lock:
             self.rules.append(fault)
 

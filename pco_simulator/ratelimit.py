@@ -26,7 +26,7 @@ class Decision:
 
 def fmt_seconds(s: float) -> str:
     """Whole seconds as PCO writes them; a scaled window keeps its fraction."""
-    return str(int(s)) if float(s).is_integer() else f"{s:.3f}".rstrip("0")
+    return f"{float(s):.3f}".rstrip("0").rstrip(".")  # 7.000000000000001 -> "7", not "7."
 
 
 class Window:
@@ -62,8 +62,9 @@ class RateLimiter:
             main = self._hit((credential, "all"), cfg.rate_limit, now, period)
             if deep:
                 strict = self._hit((credential, "deep"), cfg.deep_offset_limit, now, period)
-                if not strict.allowed:
-                    return strict
+                # A deep request answers with the stricter bucket's figures, so a client
+                # pacing from the headers sees the limit that applies to it.
+                return main if not main.allowed else strict
             return main
 
 

@@ -86,6 +86,8 @@ def build_admin(sim: Simulation) -> FastAPI:
                 return store.delete_person(rid)
             if name == "teams":
                 return store.delete_team(rid)
+            if name == "households":
+                return store.delete_household(rid)
             return store.delete(name, rid)
 
     @app.post(f"{ADMIN_PREFIX}/people/{{pid}}/inactivate")

@@ -279,7 +279,7 @@ def route_table() -> list[Route]:
         R("/people/v2/households", "households", "list", lambda c: everything(c, "households"),
           create=create_household),
         R("/people/v2/households/{id}", "households", "member", update=True,
-          delete=plain_delete("households")),
+          delete=lambda c, r: c.store.delete_household(r["id"])),
         R("/people/v2/households/{household_id}/people", "people", "list",
           via("households", "household_id", "household_memberships", "household_id",
               "person_id", "people")),

@@ -8,6 +8,10 @@ from .store import Store, display_name
 
 OLD_ADDRESS_ATTRS = ("city", "created_at", "location", "primary", "state", "street",
                      "updated_at", "zip")
+# Includes PCO offers that name one record (rendered null here, not an empty list).
+UNMODELLED_TO_ONE = frozenset({"inactive_reason", "marital_status", "name_prefix",
+                               "name_suffix", "school", "enrollment", "location", "owner",
+                               "feed"})
 
 
 def query_string(params: list[tuple[str, str]]) -> str:
@@ -80,7 +84,8 @@ class Renderer:
         for name in include:
             inc = res.includes.get(name)
             if inc is None:  # listed by PCO, not modelled here: an empty relationship
-                rels[name] = {"data": []}
+                if name not in rels:  # a modelled to-one (primary_campus) keeps its data
+                    rels[name] = {"data": None if name in UNMODELLED_TO_ONE else []}
                 continue
             rows = self.related(rec, inc)
             target = RESOURCES[inc.table]

@@ -66,7 +66,10 @@ class Store:
         with self.lock:
             self.tables: dict[str, dict[str, dict]] = {t: {} for t in RESOURCES}
             self.next_ids: dict[str, int] = dict(ID_BASES)
-            self.versions: dict[str, int] = defaultdict(int)
+            # A reset starts a new generation, so list caches keyed on versions never
+            # mistake the new data for what was cached before the reset.
+            generation = getattr(self, "versions", {}).get("~reset", 0) + 1
+            self.versions: dict[str, int] = defaultdict(int, {"~reset": generation})
             self.index: dict[tuple[str, str], dict[str, set[str]]] = {
                 (t, f): defaultdict(set) for t, fs in FK_INDEXES.items() for f in fs
             }
@@ -148,7 +151,8 @@ class Store:
             self._index_remove(table, rec)
             rec.update(changed)
             self._index_add(table, rec)
-            if bump and "updated_at" in RESOURCES[table].attributes:
+            if bump and ("updated_at" in RESOURCES[table].attributes or (
+                    table == "groups" and not self.config.quirks.groups_without_updated_at)):
                 rec["updated_at"] = self.now_iso()
             self.versions[table] += 1
             if emit:
@@ -262,6 +266,14 @@ class Store:
                 self.remove_household_member(hm["household_id"], person_id)
             self.add_household_member(to_household_id, person_id)
 
+    def delete_household(self, household_id) -> dict:
+        """A deleted household takes its memberships with it (its people stay)."""
+        with self.lock:
+            hh = self.get("households", household_id)
+            for hm in self.children("household_memberships", "household_id", hh["id"]):
+                self.delete("household_memberships", hm["id"])
+            return self.delete("households", hh["id"])
+
     def create_household(self, name: str | None, people_ids: list, primary_contact_id) -> dict:
         with self.lock:
             people = [self.get("people", p) for p in people_ids]
@@ -345,12 +357,17 @@ class Store:
     def load_dump(self, data: dict) -> None:
         if data.get("format") != "pco_simulator/1":
             raise ValueError("not a pco_simulator data file (format pco_simulator/1)")
+        unknown = [t for t in data["tables"] if t not in RESOURCES]
+        if unknown:  # refuse before wiping anything
+            raise ValueError(f"unknown table in data file: {unknown[0]}")
         with self.lock:
             self.reset()
             for table, rows in data["tables"].items():
-                if table not in self.tables:
-                    raise ValueError(f"unknown table in data file: {table}")
-                self.bulk_insert(table, rows)
+                if table == "organization":  # one row, kept under key "1" (see reset)
+                    if rows:
+                        self.tables["organization"]["1"].update(rows[0])
+                elif rows:
+                    self.bulk_insert(table, rows)
             self.next_ids.update(data.get("next_ids", {}))
 
     def load(self, path: str) -> None:

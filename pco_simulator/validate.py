@@ -95,6 +95,10 @@ def coerce(res: Resource, name: str, value):
         return value
     if isinstance(value, (dict, list)) and name not in ("preferred_weeks",):
         raise bad("must be a string")
+    if isinstance(value, bool):  # a JSON true/false for a text attribute
+        raise bad("must be a string")
+    if isinstance(value, (int, float)) and name not in ("preferred_weeks",):
+        value = str(value)  # Rails casts a number assigned to a string column
     if isinstance(value, str):
         if len(value) > MAX_STRING:
             raise bad(f"is too long (maximum is {MAX_STRING} characters)")

@@ -15,7 +15,7 @@ export PYTHONPATH := $(ROOT):$(ROOT)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
 venv: $(STAMP)
 
 # Reinstalls only when the lock changes (or the venv is missing).
-$(STAMP): $(ROOT)/requirements.txt
+$(STAMP): $(ROOT)/requirements.txt $(ROOT)/plugins/pyproject.toml
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	-$(VPY) -m pip install --quiet --disable-pip-version-check uv
 	@if [ -x $(VENV)/bin/uv ] && $(VENV)/bin/uv pip install --python $(VPY) -r $(ROOT)/requirements.txt; then \
@@ -24,6 +24,9 @@ $(STAMP): $(ROOT)/requirements.txt
 	  echo "uv unavailable or failed; falling back to pip" >&2; \
 	  $(VPY) -m pip install --disable-pip-version-check -r $(ROOT)/requirements.txt; \
 	fi
+	@# pco_sync as an editable provider package: its entry point registers the "pco" connection type.
+	@if [ -x $(VENV)/bin/uv ]; then $(VENV)/bin/uv pip install --quiet --python $(VPY) --no-deps -e $(ROOT)/plugins; \
+	else $(VPY) -m pip install --quiet --disable-pip-version-check --no-deps -e $(ROOT)/plugins; fi
 	@touch $@
 
 test: venv
@@ -39,8 +42,14 @@ bench: venv
 demo: venv
 	cd $(ROOT) && $(VPY) -m pco_sync.demo
 
+# Standalone Airflow on the embedded church DB (unless AIRFLOW_CONN_CHURCH_DB is set), with the
+# connections, pools and variables of airflow_settings.yaml.
 airflow: venv
-	$(ROOT)/bin/airflow standalone
+	@export AIRFLOW_CONN_CHURCH_DB="$${AIRFLOW_CONN_CHURCH_DB:-$$($(VPY) -m pco_sync.devdb airflow-uri)}" \
+	  AIRFLOW_HOME="$${PCO_SYNC_AIRFLOW_HOME:-$(ROOT)/.local/airflow}" && \
+	$(ROOT)/bin/airflow version >/dev/null && \
+	$(VPY) -m pco_sync.settings apply && \
+	exec $(ROOT)/bin/airflow standalone
 
 # Stops the embedded PostgreSQL (if any) before deleting its data directory.
 clean:

@@ -1,0 +1,163 @@
+"""
+# pco_sync: Planning Center Online -> church database, every 15 minutes
+
+Each scheduled run owns its data interval `[data_interval_start, data_interval_end)` (a
+15-minute `CronDataIntervalTimetable`, so `airflow backfill create` over a range re-pulls
+exactly those windows) and does, in order:
+
+1. **ensure_schema**: applies the idempotent migrations in `include/sql/schema/`.
+2. **extract_people**, **extract_households** (pool `pco_api`, one slot: the PCO rate limit
+   is per user, so PCO tasks never run side by side): raw JSON:API records into
+   `pco_staging.people` / `pco_staging.households`, keyed by (run id, PCO id), so a re-run
+   replaces its own rows. People come with their emails, phone numbers and addresses
+   (`include=`); the incremental window reaches back a few minutes before the interval start,
+   because offset paging is not a snapshot. **Households snapshot on full refresh and every
+   6 hours**: adding or removing a member does not bump `updated_at` in PCO, so households
+   and their members are read whole rather than by window: on full refreshes, on manual
+   runs, and on the scheduled run whose interval contains 00:00, 06:00, 12:00 or 18:00 UTC
+   (the other scheduled runs skip `extract_households`).
+3. **validate**: row checks per stream (failures go to `sync.quarantine` with the check,
+   the run id and the raw payload; the rest proceeds), then batch gates that fail the run
+   before anything is merged (above all: a full pull returning far fewer people than the
+   church has linked).
+4. **merge_people**, then **merge_families**: set-based SQL from `include/sql/merge/`, one
+   transaction each; local edits are kept, conflicts and ambiguous matches are recorded.
+5. **summarize**: created / updated / unchanged / quarantined / needing review / conflicts
+   per entity, returned as the task's XCom (the summarize task instance's XCom tab:
+   `return_value`, plus one entry per entity), and printed as a table in its log.
+
+## Params (manual runs)
+- `full_refresh` (default `false`): pull every person and household, not just the window.
+- `resources` (default `["people", "households"]`): which streams to extract; the others
+  are skipped.
+
+## Connections and pool
+`pco_default` (type Planning Center: base URL, application id, secret), `church_db`
+(postgres), pool `pco_api`; see `airflow_settings.yaml`. A failed task says why in its
+error: `QualityGateError` (bad batch, not retried), `PcoError` (PCO refused or kept failing).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task
+
+STREAMS = ["people", "households"]
+PCO_CONN_ID = "pco_default"
+CHURCH_DB_CONN_ID = "church_db"
+
+
+def _fail_fast(exc: Exception) -> Exception:
+    """Errors a retry cannot fix become AirflowFailException (no retry, same message)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from pco_sync.client import PcoError
+
+    try:
+        from pco_sync.quality import QualityGateError
+    except ImportError:  # quality not importable: let the original error surface
+        QualityGateError = ()  # noqa: N806
+    permanent = isinstance(exc, QualityGateError) or (
+        isinstance(exc, PcoError) and exc.status is not None and 400 <= exc.status < 500
+        and exc.status != 429)
+    if permanent:
+        return AirflowFailException(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _extract(stream: str, **context) -> dict:
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from pco_sync import tasks
+    from pco_sync.hooks import PcoHook
+
+    params = context["params"]
+    if stream not in params["resources"]:
+        raise AirflowSkipException(f"{stream} not in params.resources {params['resources']}")
+    manual = context["dag_run"].run_type == "manual"
+    start, end, full = context["data_interval_start"], context["data_interval_end"], bool(params["full_refresh"])
+    if not tasks.stream_due(stream, start, end, full_refresh=full, manual=manual):
+        raise AirflowSkipException(f"{stream} snapshot not due in [{start}, {end}) (every 6 hours)")
+    try:
+        return tasks.extract_stream(
+            PcoHook(PCO_CONN_ID).get_client(), tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID),
+            stream, context["run_id"], window_start=start, window_end=end, full_refresh=full)
+    except Exception as exc:
+        raise _fail_fast(exc) from exc
+
+
+@dag(
+    dag_id="pco_sync",
+    doc_md=__doc__,
+    schedule=CronDataIntervalTimetable("*/15 * * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    tags=["pco", "sync"],
+    params={
+        "full_refresh": Param(False, type="boolean",
+                              description="Pull everything from PCO instead of the data interval."),
+        "resources": Param(STREAMS, type="array", minItems=1, uniqueItems=True,
+                           items={"type": "string", "enum": STREAMS},
+                           description="Streams to extract."),
+    },
+)
+def pco_sync():
+    @task
+    def ensure_schema() -> list[str]:
+        from pco_sync import tasks
+
+        return tasks.ensure_schema(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID))
+
+    @task(pool="pco_api", pool_slots=1)
+    def extract_people(**context) -> dict:
+        return _extract("people", **context)
+
+    @task(pool="pco_api", pool_slots=1)
+    def extract_households(**context) -> dict:
+        return _extract("households", **context)
+
+    # Runs when an extract was skipped (not in resources), never after a failure.
+    @task(trigger_rule="none_failed")
+    def validate(**context) -> dict:
+        from pco_sync import tasks
+
+        params = context["params"]
+        try:
+            return tasks.validate(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID),
+                                  context["run_id"], list(params["resources"]),
+                                  full_refresh=bool(params["full_refresh"]))
+        except Exception as exc:
+            raise _fail_fast(exc) from exc
+
+    @task
+    def merge_people(**context) -> dict:
+        from pco_sync import tasks
+
+        return tasks.merge(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID), context["run_id"], "people")
+
+    @task
+    def merge_families(**context) -> dict:
+        from pco_sync import tasks
+
+        return tasks.merge(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID), context["run_id"], "families")
+
+    @task
+    def summarize(quality_results: dict, people: dict, families: dict, **context) -> dict:
+        from pco_sync import tasks
+
+        summary = tasks.summarize(quality_results, {"people": people, "families": families})
+        print("pco_sync run %s:\n%s" % (context["run_id"], tasks.summary_table(summary)))
+        return summary
+
+    schema = ensure_schema()
+    extracts = [extract_people(), extract_households()]
+    checked = validate()
+    people = merge_people()
+    families = merge_families()
+    chain(schema, extracts, checked, people, families)
+    summarize(checked, people, families)
+
+
+pco_sync()

@@ -1,0 +1,84 @@
+"""PcoHook: the Airflow connection ``pco_default`` turned into a PcoClient.
+
+Connection fields: host = base URL (``https://api.planningcenteronline.com`` or the
+simulator), login = application id, password = secret, extra ``webhook_secret`` (optional).
+The form itself is declared in pco_sync.provider (Airflow 3.2+ reads it from provider info).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from pco_sync.client import PcoClient, PcoError
+from pco_sync.provider import CONN_TYPE, DEFAULT_BASE_URL, HOOK_NAME, UI_FIELD_BEHAVIOUR
+
+
+class PcoHook(BaseHook):
+    """Interact with Planning Center Online through :class:`pco_sync.client.PcoClient`.
+
+    :param pco_conn_id: the Airflow connection of type ``pco`` (default ``pco_default``)
+    :param client_kwargs: passed to PcoClient (timeouts, retries, ...)
+    """
+
+    conn_name_attr = "pco_conn_id"
+    default_conn_name = "pco_default"
+    conn_type = CONN_TYPE
+    hook_name = HOOK_NAME
+
+    def __init__(self, pco_conn_id: str = default_conn_name, **client_kwargs: Any) -> None:
+        super().__init__()
+        self.pco_conn_id = pco_conn_id
+        self.client_kwargs = client_kwargs
+        self._client: PcoClient | None = None
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        # Same dict the provider info declares; kept for tools that still ask the hook.
+        return {k: (list(v) if isinstance(v, list) else dict(v)) for k, v in UI_FIELD_BEHAVIOUR.items()}
+
+    # ---- connection parts -------------------------------------------------------------------
+    @staticmethod
+    def base_url(conn) -> str:
+        """The host field is the full base URL; a bare host name means https."""
+        host = (conn.host or "").strip() or DEFAULT_BASE_URL
+        if "://" not in host:
+            host = "https://" + host + (f":{conn.port}" if conn.port else "")
+        return host.rstrip("/")
+
+    @property
+    def webhook_secret(self) -> str | None:
+        extra = self.get_connection(self.pco_conn_id).extra_dejson
+        return extra.get("webhook_secret") or extra.get(f"extra__{CONN_TYPE}__webhook_secret") or None
+
+    def _new_client(self, **overrides: Any) -> PcoClient:
+        conn = self.get_connection(self.pco_conn_id)
+        return PcoClient(self.base_url(conn), conn.login or "", conn.password or "",
+                         **{**self.client_kwargs, **overrides})
+
+    def get_client(self) -> PcoClient:
+        """A PcoClient for this connection (one per hook, so its pacing state is shared)."""
+        if self._client is None:
+            self._client = self._new_client()
+        return self._client
+
+    get_conn = get_client
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The UI's Test button: the organisation's name, or why it failed (never the secret)."""
+        secret = ""
+        try:
+            conn = self.get_connection(self.pco_conn_id)
+            secret = conn.password or ""
+            # One quick retry at most: a person is waiting on the button.
+            client = self._new_client(max_retries=1, backoff_base=0.2, timeout=(5, 15))
+            return True, f"Connected to {client.organization_name()}"
+        except PcoError as exc:
+            reason = str(exc)
+            if exc.status == 401:
+                reason = "PCO rejected the application id or secret (HTTP 401)"
+        except Exception as exc:  # bad URL, unexpected answer, missing connection ...
+            reason = f"{type(exc).__name__}: {exc}"
+        if secret:
+            reason = reason.replace(secret, "***")
+        return False, reason

@@ -1,0 +1,123 @@
+"""What each task of the pco_sync DAG does, as plain functions of URLs, clients and ids.
+
+The DAG file only wires these together; tests can call them without Airflow. The other
+pco_sync modules are imported inside the functions so that parsing the DAG stays cheap
+(great_expectations alone takes seconds to import).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+log = logging.getLogger(__name__)
+
+STREAMS = ("people", "households")
+# Stream -> the church entity its records become; the summary is per entity.
+ENTITY_OF_STREAM = {"people": "people", "households": "families"}
+ENTITIES = ("people", "families")
+COUNT_KEYS = ("created", "updated", "unchanged", "quarantined", "needs_review", "conflicts")
+
+
+def church_db_url_from_airflow(conn_id: str = "church_db") -> str:
+    """A psycopg URL for an Airflow postgres connection (socket directories included)."""
+    from airflow.sdk import BaseHook
+
+    from pco_sync import devdb
+
+    c = BaseHook.get_connection(conn_id)
+    return devdb.airflow_conn_to_url(json.dumps({
+        "conn_type": "postgres", "host": c.host, "port": c.port, "login": c.login,
+        "password": c.password, "schema": c.schema, "extra": c.extra_dejson,
+    }))
+
+
+def ensure_schema(db_url: str) -> list[str]:
+    """Apply the idempotent migrations in include/sql/schema; the names applied."""
+    from pco_sync import db
+
+    with db.connect(db_url) as conn:
+        applied = db.apply_migrations(conn)
+    log.info("schema up to date: %s", ", ".join(applied))
+    return applied
+
+
+def stream_due(stream: str, window_start, window_end, *, full_refresh: bool, manual: bool) -> bool:
+    """Whether this run reads `stream`: households are a snapshot, read on full refreshes,
+    manual runs and the scheduled run holding a 6-hourly boundary (streams.households_due)."""
+    from pco_sync import streams
+
+    if stream != "households" or manual:
+        return True
+    return streams.households_due(window_start, window_end, full_refresh)
+
+
+def extract_stream(client, db_url: str, stream: str, run_id: str, *,
+                   window_start: datetime | None, window_end: datetime | None,
+                   full_refresh: bool) -> dict:
+    """One stream from PCO into pco_staging.<stream> for this run (see pco_sync.extract)."""
+    from pco_sync import db
+    from pco_sync.extract import extract
+
+    with db.connect(db_url) as conn:
+        result = extract(client, conn, stream, run_id, window_start=None if full_refresh else window_start,
+                         window_end=None if full_refresh else window_end, full_refresh=full_refresh)
+        conn.commit()
+    log.info("extracted %s: %s", stream, result)
+    return result
+
+
+def validate(db_url: str, run_id: str, streams: list[str], *, full_refresh: bool) -> dict:
+    """Row checks per stream (failures quarantined), then the batch gate (raises on a bad batch)."""
+    from pco_sync import db, quality
+
+    results = {}
+    with db.connect(db_url) as conn:
+        for stream in streams:
+            results[stream] = quality.validate(conn, stream, run_id)
+            conn.commit()  # quarantine rows stay even if the gate then stops the run
+            log.info("validated %s: %s", stream, results[stream])
+        quality.gate(conn, run_id, full_refresh=full_refresh)
+    return results
+
+
+def merge(db_url: str, run_id: str, entity: str) -> dict:
+    """merge_people or merge_families for this run's (unquarantined) staging rows."""
+    from pco_sync import db
+    from pco_sync import merge as merges
+
+    fn = {"people": merges.merge_people, "families": merges.merge_families}[entity]
+    with db.connect(db_url) as conn:
+        counts = fn(conn, run_id)
+        conn.commit()
+    log.info("merged %s: %s", entity, counts)
+    return counts
+
+
+def summarize(quality_results: dict | None, merge_results: dict[str, dict | None]) -> dict:
+    """Counts per entity: {"people": {"created": .., ...}, "families": {...}}."""
+    summary = {e: dict.fromkeys(COUNT_KEYS, 0) for e in ENTITIES}
+    for entity, counts in merge_results.items():
+        for key in COUNT_KEYS:
+            if key != "quarantined":
+                summary[entity][key] = int((counts or {}).get(key) or 0)
+    for stream, result in (quality_results or {}).items():
+        summary[ENTITY_OF_STREAM[stream]]["quarantined"] = int((result or {}).get("quarantined") or 0)
+    return summary
+
+
+def summary_table(summary: dict) -> str:
+    """The summary as a fixed-width text table (logs, demo) ..."""
+    head = ["entity", *COUNT_KEYS]
+    rows = [[e, *(str(summary[e][k]) for k in COUNT_KEYS)] for e in summary]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    fmt = lambda r: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)])
+
+
+def summary_markdown(summary: dict) -> str:
+    """... and as a Markdown table (the summarize task's rendered doc in the UI)."""
+    lines = ["| entity | " + " | ".join(COUNT_KEYS) + " |",
+             "|---" * (len(COUNT_KEYS) + 1) + "|"]
+    lines += [f"| {e} | " + " | ".join(str(summary[e][k]) for k in COUNT_KEYS) + " |" for e in summary]
+    return "\n".join(lines)

@@ -3,8 +3,7 @@
 with it on and off."""
 from __future__ import annotations
 
-from dataclasses import asdict, fields
-from datetime import timedelta
+from dataclasses import asdict
 
 import pytest
 
@@ -13,28 +12,10 @@ from pco_simulator import Quirks, SimConfig, Simulator
 DAY = 86_400
 
 
-@pytest.fixture(scope="module")
-def _module_sim():
-    with Simulator(SimConfig(rate_limit=100_000)) as s:
-        yield s
-
-
 @pytest.fixture
-def sim(_module_sim):
-    """Overrides conftest's `sim`: the same fresh empty state per test, but one server per
-    module, wiped before each test (stopping a server per test costs 0.2 s)."""
-    s, fresh = _module_sim, SimConfig(rate_limit=100_000)
-    with s.store.lock:
-        s.store.reset()
-        s.store.clock_offset = timedelta()
-        for f in fields(SimConfig):
-            if f.name != "quirks":
-                setattr(s.config, f.name, getattr(fresh, f.name))
-        s.config.quirks.update(asdict(fresh.quirks))
-        s.sim.faults.clear()
-        s.sim.limiter.reset()
-        s.sim.api._cache.clear()
-    yield s
+def sim(wiped_sim):
+    """One server per module, wiped before each test (tests/simulator/conftest.py)."""
+    return wiped_sim
 
 
 def call(pco, method, path, body=None, status=None, **kw):

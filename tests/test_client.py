@@ -170,3 +170,54 @@ def test_next_links_keep_the_query(sim):
     second = [q for q in queries if q.get("offset") == "100"]
     assert second == [{"offset": "100", "per_page": "100", "where[last_name]": "test",
                        "order": "-updated_at"}]
+
+
+# ---- writes ---------------------------------------------------------------------------------
+PERSON = {"data": {"type": "Person", "attributes": {"first_name": "Ann", "last_name": "Lee"}}}
+
+
+def test_writes_post_patch_delete(sim):
+    client = client_for(sim)
+    pid = client.post("/people/v2/people", PERSON)["data"]["id"]
+    doc = client.patch(f"/people/v2/people/{pid}",
+                       {"data": {"type": "Person", "id": pid, "attributes": {"nickname": "Annie"}}})
+    assert doc["data"]["attributes"]["nickname"] == "Annie"
+    assert client.delete(f"/people/v2/people/{pid}") is None
+    with pytest.raises(PcoError) as err:
+        client.get(f"/people/v2/people/{pid}")
+    assert err.value.status == 404
+    assert [(r["method"], r["status"]) for r in sim.sim.requests] == [
+        ("POST", 201), ("PATCH", 200), ("DELETE", 204), ("GET", 404)]
+
+
+@pytest.mark.parametrize("kind", ["error", "drop", "truncate"])
+def test_a_post_that_may_have_reached_pco_is_not_resent(sim, kind):
+    """A create is not idempotent: re-sending it after an unclear failure could make a
+    duplicate, so the client says 'maybe applied' and leaves the decision to the caller."""
+    sim.sim.faults.add({"kind": kind, "path": "/people/v2/people", "method": "POST",
+                        "count": 1})
+    client = client_for(sim)
+    with pytest.raises(PcoError) as err:
+        client.post("/people/v2/people", PERSON)
+    assert err.value.maybe_applied
+    assert client.stats.requests == 1 and client.stats.retries == 0
+    people = len(sim.store.tables["people"])
+    assert people == (1 if kind == "truncate" else 0)  # truncate: applied, answer cut off
+
+
+def test_idempotent_writes_are_still_retried(sim):
+    pid = client_for(sim).post("/people/v2/people", PERSON)["data"]["id"]
+    sim.sim.faults.add({"kind": "error", "path": f"/people/v2/people/{pid}", "count": 1})
+    client = client_for(sim)
+    client.patch(f"/people/v2/people/{pid}",
+                 {"data": {"type": "Person", "id": pid, "attributes": {"nickname": "A"}}})
+    assert client.stats.retries == 1 and sim.store.get("people", pid)["nickname"] == "A"
+
+
+def test_refused_write_carries_pco_detail_and_is_not_maybe_applied(sim):
+    client = client_for(sim)
+    with pytest.raises(PcoError) as err:
+        client.post("/people/v2/people", {"data": {"type": "Person", "attributes": {
+            "first_name": "A", "remote_id": "abc"}}})
+    assert err.value.status == 422 and not err.value.maybe_applied
+    assert err.value.detail == "Remote id is not a number (remote_id)"

@@ -32,9 +32,14 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 class PcoError(Exception):
     """A request PCO refused, or one that kept failing after every retry."""
 
-    def __init__(self, message: str, *, status: int | None = None, endpoint: str = ""):
+    def __init__(self, message: str, *, status: int | None = None, endpoint: str = "",
+                 detail: str = "", maybe_applied: bool = False):
         super().__init__(message)
         self.status, self.endpoint = status, endpoint
+        self.detail = detail or message  # PCO's own words, for failure records
+        # A write that may have happened although no answer said so (no answer, a 5xx, a
+        # cut-off body): the caller must look before sending it again.
+        self.maybe_applied = maybe_applied
 
 
 @dataclass
@@ -120,10 +125,16 @@ class PcoClient:
         return {"X-PCO-API-Version": self.versions[app]} if app in self.versions else {}
 
     def request(self, method: str, path: str, *, params: dict | list | None = None,
-                json_body: dict | None = None) -> dict | None:
-        """One API call with pacing and retries; the parsed JSON (None for 204)."""
+                json_body: dict | None = None, idempotent: bool | None = None) -> dict | None:
+        """One API call with pacing and retries; the parsed JSON (None for 204).
+
+        A request that is not idempotent (POST, unless told otherwise) is never re-sent
+        after a failure that may have reached PCO: it raises PcoError(maybe_applied=True)
+        instead, so a create is not made twice. 429s and connect timeouts (nothing sent)
+        are still retried."""
         url = self.url(path)
         endpoint = f"{method} {urlsplit(url).path}"
+        safe = method != "POST" if idempotent is None else idempotent
         failures = throttled = 0
         while True:
             self.stats.paced_seconds += self.pacer.before()
@@ -135,6 +146,8 @@ class PcoClient:
                                             timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 cause = f"{type(exc).__name__} (no answer)"
+                if not safe and not isinstance(exc, requests.ConnectTimeout):
+                    raise self._unsure(endpoint, cause) from None
                 failures = self._failed(endpoint, cause, failures)
                 continue
             self.pacer.after(resp.headers, sent)
@@ -152,18 +165,28 @@ class PcoClient:
                 self.pacer.count, self.pacer.window_start = 0, None
                 continue
             if resp.status_code in RETRYABLE_STATUS:
+                if not safe:
+                    raise self._unsure(endpoint, f"HTTP {resp.status_code}", resp.status_code)
                 failures = self._failed(endpoint, f"HTTP {resp.status_code}", failures)
                 continue
             if resp.status_code >= 400:
-                raise PcoError(f"{endpoint}: HTTP {resp.status_code}: {error_detail(resp)}",
-                               status=resp.status_code, endpoint=endpoint)
+                detail = error_detail(resp)
+                raise PcoError(f"{endpoint}: HTTP {resp.status_code}: {detail}",
+                               status=resp.status_code, endpoint=endpoint, detail=detail)
             if resp.status_code == 204 or not resp.content:
                 return None
             try:
                 return resp.json()
             except (ValueError, requests.exceptions.JSONDecodeError):
-                failures = self._failed(endpoint, "truncated or invalid JSON in the answer",
-                                        failures)
+                cause = "truncated or invalid JSON in the answer"
+                if not safe:
+                    raise self._unsure(endpoint, cause, resp.status_code) from None
+                failures = self._failed(endpoint, cause, failures)
+
+    @staticmethod
+    def _unsure(endpoint: str, cause: str, status: int | None = None) -> PcoError:
+        return PcoError(f"{endpoint}: {cause}; not re-sent, it may have been applied",
+                        status=status, endpoint=endpoint, detail=cause, maybe_applied=True)
 
     def _failed(self, endpoint: str, cause: str, failures: int) -> int:
         failures += 1
@@ -181,8 +204,8 @@ class PcoClient:
     def get(self, path: str, params: dict | list | None = None) -> dict:
         return self.request("GET", path, params=params) or {}
 
-    def post(self, path: str, body: dict) -> dict:
-        return self.request("POST", path, json_body=body) or {}
+    def post(self, path: str, body: dict, *, idempotent: bool = False) -> dict:
+        return self.request("POST", path, json_body=body, idempotent=idempotent) or {}
 
     def patch(self, path: str, body: dict) -> dict:
         return self.request("PATCH", path, json_body=body) or {}

@@ -143,11 +143,14 @@ def pco_sync():
 
         return tasks.merge(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID), context["run_id"], "families")
 
-    @task
-    def summarize(quality_results: dict, people: dict, families: dict, **context) -> dict:
+    # Counts of every task in tasks.SUMMARY_ROWS (None for a skipped one: zeros).
+    @task(trigger_rule="none_failed")
+    def summarize(quality_results: dict, **context) -> dict:
         from pco_sync import tasks
 
-        summary = tasks.summarize(quality_results, {"people": people, "families": families})
+        ti = context["ti"]
+        summary = tasks.summarize(quality_results, {
+            row: ti.xcom_pull(task_ids=task_id) for row, task_id in tasks.SUMMARY_ROWS.items()})
         print("pco_sync run %s:\n%s" % (context["run_id"], tasks.summary_table(summary)))
         return summary
 
@@ -156,8 +159,7 @@ def pco_sync():
     checked = validate()
     people = merge_people()
     families = merge_families()
-    chain(schema, extracts, checked, people, families)
-    summarize(checked, people, families)
+    chain(schema, extracts, checked, people, families, summarize(checked))
 
 
 pco_sync()

@@ -1,6 +1,7 @@
 """Shared fixtures: the repo on sys.path, the recordings, a PCO simulator over real HTTP."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -53,14 +54,17 @@ def pco(sim):
 def db_url():
     """A migrated test database on TEST_DATABASE_URL's server or the embedded one."""
     import psycopg
+    from psycopg import sql
 
     from pco_sync import db as pco_db
     from pco_sync import devdb
 
     server = devdb.church_db_url()
+    # PCO_SYNC_TEST_DB lets two suites share one server without dropping each other's data.
+    name = os.environ.get("PCO_SYNC_TEST_DB", "pco_sync_test")
     with psycopg.connect(server, autocommit=True) as c:
-        c.execute("DROP DATABASE IF EXISTS pco_sync_test WITH (FORCE)")
-    url = devdb.ensure_database(server, "pco_sync_test")
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    url = devdb.ensure_database(server, name)
     with pco_db.connect(url) as conn:
         pco_db.apply_migrations(conn)
     return url

@@ -16,7 +16,7 @@ from pco_sync import devdb
 
 ROOT = Path(__file__).resolve().parents[1]
 # A dedicated Airflow home (SQLite metadata), migrated once and reused by later sessions.
-AIRFLOW_HOME = ROOT / ".local" / "airflow-test"
+AIRFLOW_HOME = Path(os.environ.get("PCO_SYNC_TEST_AIRFLOW_HOME", ROOT / ".local" / "airflow-test"))
 
 pytestmark = pytest.mark.airflow
 

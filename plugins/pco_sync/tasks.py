@@ -16,6 +16,9 @@ STREAMS = ("people", "households")
 # Stream -> the church entity its records become; the summary is per entity.
 ENTITY_OF_STREAM = {"people": "people", "households": "families"}
 ENTITIES = ("people", "families")
+# The run summary: row name -> the task whose XCom holds that row's counts, in display order.
+# A new merge or push task adds its row here; summarize pulls them all.
+SUMMARY_ROWS = {"people": "merge_people", "families": "merge_families"}
 COUNT_KEYS = ("created", "updated", "unchanged", "quarantined", "needs_review", "conflicts")
 
 
@@ -94,30 +97,49 @@ def merge(db_url: str, run_id: str, entity: str) -> dict:
     return counts
 
 
-def summarize(quality_results: dict | None, merge_results: dict[str, dict | None]) -> dict:
-    """Counts per entity: {"people": {"created": .., ...}, "families": {...}}."""
-    summary = {e: dict.fromkeys(COUNT_KEYS, 0) for e in ENTITIES}
-    for entity, counts in merge_results.items():
-        for key in COUNT_KEYS:
-            if key != "quarantined":
-                summary[entity][key] = int((counts or {}).get(key) or 0)
+def summarize(quality_results: dict | None, results: dict[str, dict | None]) -> dict:
+    """One row of counts per summary row (SUMMARY_ROWS order): {"people": {"created": .., ...}}.
+
+    Inbound rows always carry COUNT_KEYS (zeros when their task was skipped); any other keys
+    a task returns (a push's "failed", "skipped") are kept as they come."""
+    summary = {}
+    for row, counts in results.items():
+        counts = dict(counts or {})
+        summary[row] = {k: int(counts.pop(k, 0) or 0) for k in COUNT_KEYS if k != "quarantined"}
+        summary[row].update({k: int(v or 0) for k, v in counts.items() if isinstance(v, (int, float))})
+    for row in summary:
+        if row in ENTITIES:
+            summary[row] = {k: summary[row].get(k, 0) for k in COUNT_KEYS} | summary[row]
     for stream, result in (quality_results or {}).items():
-        summary[ENTITY_OF_STREAM[stream]]["quarantined"] = int((result or {}).get("quarantined") or 0)
+        entity = ENTITY_OF_STREAM.get(stream, stream)
+        summary.setdefault(entity, dict.fromkeys(COUNT_KEYS, 0))
+        summary[entity]["quarantined"] = summary[entity].get("quarantined", 0) + \
+            int((result or {}).get("quarantined") or 0)
     return summary
 
 
+def _columns(summary: dict) -> list[str]:
+    """COUNT_KEYS first, then any other keys in first-seen order."""
+    keys = list(COUNT_KEYS)
+    for counts in summary.values():
+        keys += [k for k in counts if k not in keys]
+    return keys
+
+
 def summary_table(summary: dict) -> str:
-    """The summary as a fixed-width text table (logs, demo) ..."""
-    head = ["entity", *COUNT_KEYS]
-    rows = [[e, *(str(summary[e][k]) for k in COUNT_KEYS)] for e in summary]
+    """The summary as a fixed-width text table (logs, demo); a blank is a count the row's
+    task does not make ..."""
+    keys = _columns(summary)
+    head = ["entity", *keys]
+    rows = [[e, *(str(summary[e][k]) if k in summary[e] else "" for k in keys)] for e in summary]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     fmt = lambda r: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
     return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)])
 
 
 def summary_markdown(summary: dict) -> str:
-    """... and as a Markdown table (the summarize task's rendered doc in the UI)."""
-    lines = ["| entity | " + " | ".join(COUNT_KEYS) + " |",
-             "|---" * (len(COUNT_KEYS) + 1) + "|"]
-    lines += [f"| {e} | " + " | ".join(str(summary[e][k]) for k in COUNT_KEYS) + " |" for e in summary]
+    """... and as a Markdown table."""
+    keys = _columns(summary)
+    lines = ["| entity | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    lines += [f"| {e} | " + " | ".join(str(summary[e].get(k, "")) for k in keys) + " |" for e in summary]
     return "\n".join(lines)

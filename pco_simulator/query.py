@@ -101,6 +101,14 @@ def matcher(res: Resource, attr: str, op: str | None, value: str, tz: str, rende
     if attr == "id":
         ids = {x.strip() for x in value.split(",")}
         return lambda rec: rec["id"] in ids
+    if attr == "archive_status":  # query-only: not_archived (PCO's default), only, include
+        want = value.strip().lower()
+        if want == "include":
+            return lambda rec: True
+        if want == "only":
+            return lambda rec: rec.get("archived_at") is not None
+        # Unknown values read as the default, as PCO does (developers#1189).
+        return lambda rec: rec.get("archived_at") is None
     if attr in ("search_name", "search_name_or_email"):
         needle = value.strip().lower()
         return lambda rec: needle in (render_value(rec, "name") or "").lower()

@@ -466,7 +466,11 @@ class Api:
             rows = list(self.store.tables[route.table].values())
         value = lambda rec, a: ctx.renderer.value(res, rec, a)  # noqa: E731
         tz = self.store.config.time_zone
-        for attr, op, raw in q.where:
+        where = list(q.where)
+        if route.table == "groups" and not any(w[0] == "archive_status" for w in where):
+            # PCO lists only groups that are not archived unless asked (developers#781).
+            where.append(("archive_status", None, "not_archived"))
+        for attr, op, raw in where:
             pred = matcher(res, attr, op, raw, tz, value)
             rows = [x for x in rows if pred(x)]
         order = q.order or ("id", False)

@@ -310,8 +310,29 @@ def test_person_nested_lists_have_the_person_as_parent(church):
 
 
 # ---- groups --------------------------------------------------------------------------------
+def test_group_lists_hide_archived_groups_unless_asked(church):
+    """PCO lists only groups that are not archived; where[archive_status]=include lists
+    both and =only the archived ones (developers#781); other values read as the default."""
+    stored = church.store.tables["groups"].values()
+    archived = {g["id"] for g in stored if g["archived_at"]}
+    active = {g["id"] for g in stored if not g["archived_at"]}
+    assert archived and active
+    ids = lambda params: {g["id"] for g in scan(church, "/groups/v2/groups",  # noqa: E731
+                                                 {"per_page": 100, **params})}
+    assert ids({}) == active
+    assert ids({"where[archive_status]": "not_archived"}) == active
+    assert ids({"where[archive_status]": "archived"}) == active
+    assert ids({"where[archive_status]": "only"}) == archived
+    assert ids({"where[archive_status]": "include"}) == archived | active
+    gtype = next(g["group_type_id"] for g in stored if g["archived_at"])
+    nested = {g["id"] for g in scan(church, f"/groups/v2/group_types/{gtype}/groups")}
+    assert nested == {g["id"] for g in stored if g["group_type_id"] == gtype
+                      and not g["archived_at"]}
+
+
 def test_groups_memberships_and_group_types(church):
-    groups = scan(church, "/groups/v2/groups", {"per_page": 100})
+    groups = scan(church, "/groups/v2/groups", {"per_page": 100,
+                                                "where[archive_status]": "include"})
     assert len(groups) == len(church.store.tables["groups"]) > 0
     g = max(groups, key=lambda g: g["attributes"]["memberships_count"])
     assert "updated_at" not in g["attributes"]  # PCO groups carry no updated_at (#780)

@@ -1,0 +1,51 @@
+-- Local people PCO does not have yet: one create per person, or the reason it waits.
+-- The body carries the pushed fields as they are locally (nulls too, so PCO holds exactly
+-- what the agreed state will say) and remote_id = the local id, which the lookup before
+-- the create searches for. Params: fields, require_email, everyone (else push_scope),
+-- full_push (retry failures now).
+WITH unlinked AS (
+    SELECT p.*
+      FROM church.people p
+     WHERE p.pco_id IS NULL
+),
+decided AS (
+    SELECT u.*,
+           CASE
+           WHEN EXISTS (SELECT 1 FROM sync.removed_in_pco r
+                         WHERE r.entity = 'person' AND r.local_id = u.id AND r.resolved_at IS NULL)
+                THEN 'removed in PCO'
+           WHEN EXISTS (SELECT 1 FROM sync.match_review m
+                         WHERE m.entity = 'person' AND m.resolved_at IS NULL
+                           AND m.candidates @> ARRAY[u.id])
+                THEN 'in match review'
+           WHEN NOT %(everyone)s AND NOT EXISTS (SELECT 1 FROM push_scope s WHERE s.person_id = u.id)
+                THEN 'not in a sync group'
+           WHEN %(require_email)s AND NOT EXISTS (SELECT 1 FROM church.emails e
+                                                   WHERE e.person_id = u.id
+                                                     AND btrim(e.address) <> '')
+                THEN 'no email'
+           WHEN NOT %(full_push)s AND f.retry_after > now()
+                THEN 'waiting to retry'
+           END AS skip,
+           (SELECT jsonb_object_agg(k, v)
+              FROM jsonb_each(jsonb_build_object(
+                       'first_name', u.first_name, 'last_name', u.last_name,
+                       'nickname', u.nickname, 'middle_name', u.middle_name,
+                       'birthdate', u.birthdate, 'gender', u.gender, 'status', u.status,
+                       'membership', u.membership, 'child', u.child)) AS x(k, v)
+             WHERE k = ANY (%(fields)s)) AS sent
+      FROM unlinked u
+      LEFT JOIN sync.push_failures f
+        ON f.entity = 'person' AND f.key = u.id::text AND f.operation = 'create'
+       AND f.resolved_at IS NULL
+)
+SELECT 'person' AS entity, d.id::text AS key, 'create' AS operation,
+       'POST' AS method, '/people/v2/people' AS path,
+       jsonb_build_object('data', jsonb_build_object(
+           'type', 'Person',
+           'attributes', d.sent || jsonb_build_object('remote_id', d.id))) AS body,
+       d.id AS local_id, d.id AS subject, NULL::text AS pco_id, d.sent,
+       jsonb_build_object('remote_id', d.id) AS meta,
+       'remote_id' AS lookup, false AS pending, d.skip
+  FROM decided d
+ ORDER BY d.id;

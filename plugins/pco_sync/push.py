@@ -1,0 +1,249 @@
+"""Sending local changes to PCO: the engine the push phases share.
+
+A phase asks SQL (include/sql/push/<plan>.sql) what to send; every row is one write (an
+Op) or a reason not to send it (skip). The Pusher sends the ops through the paced client
+and saves the outcomes in batches with set-based SQL (include/sql/push/<save>.sql, then
+record_results.sql for failures and the journal). It never sends what SQL did not ask for,
+so a push with nothing to do makes no request at all.
+
+Exactly once: a person create is preceded by a lookup by remote_id (the local id); other
+creates (contacts, households) are journaled in sync.push_pending before they are sent,
+and a journaled or "maybe applied" create is looked up in PCO before it is sent again.
+Deletes that find nothing and member adds PCO says exist already count as done.
+
+A refusal from PCO (4xx) fails that record only: it lands in sync.push_failures with PCO's
+detail and is retried with backoff by later runs. PCO itself failing (no answers, 5xx
+after the client's retries) three times in a row stops the push: that is an outage, not
+a record's problem. Dry run: the same planning and saving inside a transaction that is
+rolled back, with made-up ids and no requests; the operations are listed instead.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+import psycopg
+
+from pco_sync import push_lookup
+from pco_sync.client import PcoClient, PcoError
+from pco_sync.db import sql
+
+log = logging.getLogger(__name__)
+
+BATCH = 50  # outcomes saved per transaction: at most this many lost to a crash
+OUTAGE_STREAK = 3  # consecutive no-answer failures that stop the push
+RESULT_COLUMNS = ("entity", "key", "operation", "local_id", "subject", "ok", "unsure",
+                  "found", "pco_id", "method", "path", "status", "detail", "sent", "meta", "response")
+
+CREATE_RESULTS = """
+CREATE TEMP TABLE IF NOT EXISTS push_results (
+    entity text, key text, operation text, local_id bigint, subject bigint,
+    ok boolean, unsure boolean, found boolean, pco_id text, method text, path text, status integer,
+    detail text, sent jsonb, meta jsonb, response jsonb)
+"""
+
+
+@dataclass
+class Op:
+    """One write, as a plan row describes it."""
+
+    entity: str
+    key: str
+    operation: str
+    method: str
+    path: str
+    body: dict | None
+    local_id: int | None = None
+    subject: int | None = None  # the record counted in the summary (person, family, ...)
+    pco_id: str | None = None  # the PCO record written, when it exists already
+    sent: dict | None = None  # what the agreed state becomes on success
+    meta: dict = field(default_factory=dict)  # what lookups need (remote_id, person, ...)
+    lookup: str | None = None  # push_lookup strategy to find an earlier attempt's result
+    pending: bool = False  # journaled by an attempt whose outcome was never saved
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Op":
+        return cls(**{k: row.get(k) for k in (
+            "entity", "key", "operation", "method", "path", "body", "local_id", "subject",
+            "pco_id", "sent", "lookup")}, meta=row.get("meta") or {},
+            pending=bool(row.get("pending")))
+
+    def describe(self) -> dict:
+        return {"method": self.method, "path": self.path, "body": self.body}
+
+
+@dataclass
+class Result:
+    op: Op
+    ok: bool
+    pco_id: str | None = None
+    status: int | None = None
+    detail: str | None = None
+    response: dict | None = None
+    unsure: bool = False  # may have been applied: keep the journal row
+    found: bool = False  # not sent: an earlier attempt's record, found by a lookup
+
+    def row(self) -> tuple:
+        o = self.op
+        dump = lambda v: None if v is None else json.dumps(v)  # noqa: E731
+        return (o.entity, o.key, o.operation, o.local_id, o.subject, self.ok, self.unsure,
+                self.found, self.pco_id, o.method, o.path, self.status, self.detail, dump(o.sent),
+                dump(o.meta), dump(self.response))
+
+
+class PcoOutage(PcoError):
+    """PCO kept failing for several records in a row: stop, let the task retry later."""
+
+
+class Pusher:
+    def __init__(self, conn: psycopg.Connection, client: PcoClient | None, run_id: str, *,
+                 dry_run: bool = False, after_send: Callable[[Op, Result], None] | None = None,
+                 batch: int = BATCH):
+        self.conn, self.client, self.run_id = conn, client, run_id
+        self.dry_run, self.after_send, self.batch = dry_run, after_send, batch
+        self.operations: list[dict] = []  # what a dry run would have sent
+        self.streak = 0
+        conn.execute(CREATE_RESULTS)
+
+    # ---- planning -------------------------------------------------------------------------
+    def plan(self, name: str, params: dict | None = None) -> tuple[list[Op], list[dict]]:
+        """Rows of include/sql/push/<name>.sql: the ops to send, and the skipped rows."""
+        cur = self.conn.cursor(row_factory=psycopg.rows.dict_row)
+        rows = cur.execute(sql(f"push/{name}.sql"), params or {}).fetchall()
+        ops = [Op.from_row(r) for r in rows if not r.get("skip")]
+        return ops, [r for r in rows if r.get("skip")]
+
+    # ---- sending and saving ---------------------------------------------------------------
+    def execute(self, ops: list[Op], save: str, *, journal: bool = False) -> list[Result]:
+        """Send `ops` in batches; after each batch run push/<save>.sql and record_results.sql
+        over its outcomes and commit. Journaled ops are written to sync.push_pending (and
+        committed) before their batch is sent."""
+        results: list[Result] = []
+        for start in range(0, len(ops), self.batch):
+            chunk = ops[start:start + self.batch]
+            if journal:
+                self._journal(chunk)
+            done: list[Result] = []
+            try:
+                for op in chunk:
+                    done.append(self.send(op))
+            finally:
+                if done:  # what was sent is saved even when the batch stops early
+                    self._save(done, save)
+            results += done
+        return results
+
+    def _journal(self, ops: list[Op]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO sync.push_pending (entity, key, operation, method, path, body, run_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (entity, key, operation) "
+                "DO UPDATE SET run_id = excluded.run_id, sent_at = now()",
+                [(o.entity, o.key, o.operation, o.method, o.path, json.dumps(o.body),
+                  self.run_id) for o in ops])
+        self.commit()
+
+    def _save(self, results: list[Result], save: str) -> None:
+        with self.conn.cursor() as cur:
+            with cur.copy(f"COPY push_results ({', '.join(RESULT_COLUMNS)}) FROM STDIN") as cp:
+                for r in results:
+                    cp.write_row(r.row())
+            cur.execute("SELECT set_config('pco_sync.run_id', %s, true)", (self.run_id,))
+            cur.execute(sql(f"push/{save}.sql"))
+            cur.execute(sql("push/record_results.sql"))
+            # The save may turn a success into a failure (a PCO id linked elsewhere).
+            refused = {(e, k, o): d for e, k, o, d in cur.execute(
+                "SELECT entity, key, operation, detail FROM push_results WHERE NOT ok")}
+            cur.execute("DELETE FROM push_results")
+        self.commit()
+        for r in results:
+            if r.ok and (r.op.entity, r.op.key, r.op.operation) in refused:
+                r.ok, r.detail = False, refused[(r.op.entity, r.op.key, r.op.operation)]
+                log.warning("%s %s %s not saved: %s", r.op.operation, r.op.entity, r.op.key,
+                            r.detail)
+
+    def commit(self) -> None:
+        if not self.dry_run:
+            self.conn.commit()
+
+    def send(self, op: Op) -> Result:
+        if self.dry_run:
+            return self._pretend(op)
+        if op.lookup and (op.pending or push_lookup.ALWAYS.get(op.lookup)):
+            found = self._lookup(op)
+            if found:
+                return found
+        unsure = 0
+        while True:
+            try:
+                doc = self.client.request(op.method, op.path, json_body=op.body)
+                data = (doc or {}).get("data") or {}
+                result = Result(op, True, data.get("id") or op.pco_id, response=doc)
+                self.streak = 0
+            except PcoError as exc:
+                if exc.maybe_applied and op.lookup and unsure < 2:
+                    unsure += 1
+                    found = self._lookup(op)
+                    if found:
+                        return found
+                    continue  # not there: it was not applied, send it again
+                result = self._refused(op, exc)
+            break
+        if self.after_send:  # tests inject a crash here: after PCO wrote, before we saved
+            self.after_send(op, result)
+        return result
+
+    def _lookup(self, op: Op) -> Result | None:
+        found = push_lookup.find(self.client, op)
+        if found is None:
+            return None
+        log.info("%s %s %s: found in PCO as %s (an earlier attempt), not sent again",
+                 op.operation, op.entity, op.key, found.get("id"))
+        return Result(op, True, found.get("id"), response={"data": found}, found=True)
+
+    def _refused(self, op: Op, exc: PcoError) -> Result:
+        if exc.status == 404 and op.method == "DELETE":
+            return Result(op, True, op.pco_id)  # already gone: what we wanted
+        if exc.status == 422 and op.operation == "add" and "taken" in exc.detail.lower():
+            found = self._lookup(op) if op.lookup else None  # already a member: done
+            return found or Result(op, True, op.pco_id)
+        if exc.status == 401:
+            raise exc  # the credentials, not this record
+        if exc.status is None or exc.status >= 500 or exc.status == 429:
+            self.streak += 1
+            if self.streak >= OUTAGE_STREAK:
+                raise PcoOutage(f"PCO failed {self.streak} writes in a row, last: {exc}",
+                                status=exc.status, endpoint=exc.endpoint) from exc
+        log.warning("%s %s %s refused: %s", op.operation, op.entity, op.key, exc)
+        return Result(op, False, status=exc.status, detail=exc.detail, unsure=exc.maybe_applied)
+
+    def _pretend(self, op: Op) -> Result:
+        """Dry run: list the request (and any lookup before it); answer with a made-up id."""
+        if op.lookup and (op.pending or push_lookup.ALWAYS.get(op.lookup)):
+            self.operations.append({"method": "GET", "path": push_lookup.describe(op),
+                                    "body": None})
+        self.operations.append(op.describe())
+        pco_id = op.pco_id or f"dry-run:{op.entity}:{op.key}"
+        attrs = ((op.body or {}).get("data") or {}).get("attributes") or {}
+        return Result(op, True, pco_id, response={"data": {"id": pco_id, "attributes": attrs}})
+
+
+def tally(results: list[Result], skipped: list[dict]) -> dict:
+    """Per subject: created if a create succeeded, else failed if anything failed, else
+    updated; skipped rows count once per subject ('waiting to retry' counts as failed)."""
+    created, updated, failed = set(), set(), set()
+    for r in results:
+        if not r.ok:
+            failed.add(r.op.subject)
+        elif r.op.operation == "create" and r.op.entity in ("person", "family"):
+            created.add(r.op.subject)
+        else:
+            updated.add(r.op.subject)
+    waiting = {s["subject"] for s in skipped if s["skip"] == "waiting to retry"}
+    failed |= waiting
+    skipped_subjects = {s["subject"] for s in skipped} - failed - created - updated
+    return {"created": len(created - failed), "updated": len(updated - created - failed),
+            "failed": len(failed), "skipped": len(skipped_subjects),
+            "touched": sorted(x for x in created | updated | failed if x is not None)}

@@ -1,0 +1,88 @@
+"""Finding in PCO what an earlier attempt may have created, so it is not created twice.
+
+Each strategy answers "is the record this op would create already there?" with the PCO
+record or None. `remote_id` runs before every person create (the issue's protocol: the
+local id is PCO's remote_id); the others only when a journal row or an unclear answer says
+an earlier attempt may have got through, or when PCO says a membership exists already.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pco_sync.client import PcoClient
+    from pco_sync.push import Op
+
+# Strategies run before every send of their ops, not only after a doubtful attempt.
+ALWAYS = {"remote_id": True}
+
+
+def describe(op: "Op") -> str:
+    """The lookup's request line, for a dry run's list."""
+    m = op.meta
+    return {
+        "remote_id": f"/people/v2/people?where[remote_id]={m.get('remote_id')}",
+        "contact": op.path,
+        "household": f"/people/v2/people/{m.get('primary')}/households",
+        "group_membership": op.path,
+    }[op.lookup]
+
+
+def find(client: "PcoClient", op: "Op") -> dict | None:
+    return {"remote_id": _by_remote_id, "contact": _contact, "household": _household,
+            "group_membership": _group_membership}[op.lookup](client, op)
+
+
+def _by_remote_id(client: "PcoClient", op: "Op") -> dict | None:
+    remote_id = int(op.meta["remote_id"])
+    doc = client.get("/people/v2/people", {"where[remote_id]": remote_id})
+    hits = [r for r in doc.get("data") or []
+            if str((r.get("attributes") or {}).get("remote_id")) == str(remote_id)]
+    return min(hits, key=lambda r: int(r["id"])) if hits else None
+
+
+def norm(text) -> str | None:
+    """sync.norm_name: trimmed, lower-case, inner spaces collapsed."""
+    value = re.sub(r"\s+", " ", str(text or "")).strip().lower()
+    return value or None
+
+
+def contact_key(kind: str, a: dict) -> str | None:
+    """sync.contact_key over a PCO contact's attributes (street or street_line_1)."""
+    if kind == "email":
+        return (a.get("address") or "").strip(" ").lower()
+    if kind == "phone_number":
+        return re.sub(r"\D", "", a.get("number") or "") or None
+    street = a.get("street_line_1")
+    if street is None and a.get("street"):
+        street = str(a["street"]).split("\n")[0]
+    return norm(" ".join(str(x) for x in (street, a.get("city"), a.get("zip")) if x is not None))
+
+
+def _contact(client: "PcoClient", op: "Op") -> dict | None:
+    taken = set(op.meta.get("taken") or [])
+    for rec, _ in client.records(op.path):
+        if rec["id"] not in taken and \
+                contact_key(op.entity, rec.get("attributes") or {}) == op.meta.get("match_key"):
+            return rec
+    return None
+
+
+def _household(client: "PcoClient", op: "Op") -> dict | None:
+    primary, name = str(op.meta["primary"]), op.meta.get("name")
+    for rec, _ in client.records(f"/people/v2/people/{primary}/households"):
+        a = rec.get("attributes") or {}
+        if str(a.get("primary_contact_id")) == primary and (name is None or a.get("name") == name) \
+                and rec["id"] not in set(op.meta.get("taken") or []):
+            return rec
+    return None
+
+
+def _group_membership(client: "PcoClient", op: "Op") -> dict | None:
+    person = str(op.meta["person"])
+    for rec, _ in client.records(op.path):
+        ref = ((rec.get("relationships") or {}).get("person") or {}).get("data") or {}
+        if str(ref.get("id")) == person:
+            return rec
+    return None

@@ -171,7 +171,23 @@ class Pusher:
     def send(self, op: Op) -> Result:
         if self.dry_run:
             return self._pretend(op)
-        if op.lookup and (op.pending or push_lookup.ALWAYS.get(op.lookup)):
+        try:
+            result = self._send(op)
+        except PcoError as exc:
+            if isinstance(exc, PcoOutage):
+                raise
+            result = self._refused(op, exc)  # a lookup PCO refused (e.g. 404: gone)
+        if self.after_send:  # tests inject a crash here: after PCO wrote, before we saved
+            self.after_send(op, result)
+        return result
+
+    def _send(self, op: Op) -> Result:
+        if op.method == "DELETE" and op.lookup:  # the id to delete is looked up first
+            target = push_lookup.find(self.client, op)
+            if target is None:
+                return Result(op, True, op.pco_id)  # nothing there: already gone
+            op.path, op.pco_id = f"{op.path}/{target['id']}", target["id"]
+        elif op.lookup and (op.pending or push_lookup.ALWAYS.get(op.lookup)):
             found = self._lookup(op)
             if found:
                 return found
@@ -179,9 +195,6 @@ class Pusher:
         while True:
             try:
                 doc = self.client.request(op.method, op.path, json_body=op.body)
-                data = (doc or {}).get("data") or {}
-                result = Result(op, True, data.get("id") or op.pco_id, response=doc)
-                self.streak = 0
             except PcoError as exc:
                 if exc.maybe_applied and op.lookup and unsure < 2:
                     unsure += 1
@@ -189,11 +202,10 @@ class Pusher:
                     if found:
                         return found
                     continue  # not there: it was not applied, send it again
-                result = self._refused(op, exc)
-            break
-        if self.after_send:  # tests inject a crash here: after PCO wrote, before we saved
-            self.after_send(op, result)
-        return result
+                return self._refused(op, exc)
+            self.streak = 0
+            data = (doc or {}).get("data") or {}
+            return Result(op, True, data.get("id") or op.pco_id, response=doc)
 
     def _lookup(self, op: Op) -> Result | None:
         found = push_lookup.find(self.client, op)
@@ -207,8 +219,11 @@ class Pusher:
         if exc.status == 404 and op.method == "DELETE":
             return Result(op, True, op.pco_id)  # already gone: what we wanted
         if exc.status == 422 and op.operation == "add" and "taken" in exc.detail.lower():
-            found = self._lookup(op) if op.lookup else None  # already a member: done
-            return found or Result(op, True, op.pco_id)
+            if not op.lookup:
+                return Result(op, True, op.pco_id)  # already a member: done
+            found = self._lookup(op)  # done too, once we know the membership's id
+            if found:
+                return found
         if exc.status == 401:
             raise exc  # the credentials, not this record
         if exc.status is None or exc.status >= 500 or exc.status == 429:
@@ -221,29 +236,79 @@ class Pusher:
 
     def _pretend(self, op: Op) -> Result:
         """Dry run: list the request (and any lookup before it); answer with a made-up id."""
-        if op.lookup and (op.pending or push_lookup.ALWAYS.get(op.lookup)):
+        if op.lookup and (op.pending or op.method == "DELETE"
+                          or push_lookup.ALWAYS.get(op.lookup)):
             self.operations.append({"method": "GET", "path": push_lookup.describe(op),
                                     "body": None})
-        self.operations.append(op.describe())
+        listed = op.describe()
+        if op.method == "DELETE" and op.lookup:
+            listed["path"] += f"/<membership of person {op.meta.get('person')}>"
+        self.operations.append(listed)
         pco_id = op.pco_id or f"dry-run:{op.entity}:{op.key}"
         attrs = ((op.body or {}).get("data") or {}).get("attributes") or {}
         return Result(op, True, pco_id, response={"data": {"id": pco_id, "attributes": attrs}})
 
 
-def tally(results: list[Result], skipped: list[dict]) -> dict:
-    """Per subject: created if a create succeeded, else failed if anything failed, else
-    updated; skipped rows count once per subject ('waiting to retry' counts as failed)."""
-    created, updated, failed = set(), set(), set()
+def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
+              steps: list[tuple[str, str, bool]], params: dict, *, dry_run: bool = False,
+              after_send=None, before: Callable[[], None] | None = None,
+              unchanged_sql: str | None = None,
+              kinds: dict[tuple[str, str], str] | None = None) -> dict:
+    """Plan, send and save each (plan, save, journal) step in order; later steps plan after
+    earlier ones saved (contacts see the people just linked). Returns the counts (see
+    tally) plus the skip reasons, the requests made and, in a dry run, the operations.
+    unchanged_sql counts the linked records not touched (param: touched ids)."""
+    pusher = Pusher(conn, client, run_id, dry_run=dry_run, after_send=after_send)
+    requests_before = client.stats.requests if client else 0
+    results, skipped = [], []
+    try:
+        if before:
+            before()
+        for plan, save, journal in steps:
+            ops, skips = pusher.plan(plan, params)
+            results += pusher.execute(ops, save, journal=journal)
+            skipped += skips
+        counts = tally(results, skipped, kinds)
+        if "deleted" not in (kinds or {}).values():
+            counts.pop("deleted")
+        touched = counts.pop("touched")
+        if unchanged_sql:
+            counts["unchanged"] = conn.execute(unchanged_sql, (touched,)).fetchone()[0]
+    finally:
+        if dry_run:
+            conn.rollback()
+    reasons: dict[str, int] = {}
+    for s in skipped:
+        if s["skip"] != "waiting to retry":
+            reasons[s["skip"]] = reasons.get(s["skip"], 0) + 1
+    counts["skipped_reasons"] = reasons
+    counts["requests"] = (client.stats.requests - requests_before) if client else 0
+    if dry_run:
+        counts["operations"] = pusher.operations
+    return counts
+
+
+def tally(results: list[Result], skipped: list[dict],
+          kinds: dict[tuple[str, str], str] | None = None) -> dict:
+    """Counts per subject (the person, family or membership a write belongs to). A
+    successful write counts under kinds[(entity, operation)] (default: "created" for a
+    person or family create, else "updated"); a subject with any failure, or waiting to
+    retry one, is "failed"; skipped rows count once per subject otherwise."""
+    kinds = kinds or {}
+    done: dict[str, set] = {"created": set(), "deleted": set(), "updated": set()}
+    failed = {s["subject"] for s in skipped if s["skip"] == "waiting to retry"}
     for r in results:
+        o = r.op
         if not r.ok:
-            failed.add(r.op.subject)
-        elif r.op.operation == "create" and r.op.entity in ("person", "family"):
-            created.add(r.op.subject)
-        else:
-            updated.add(r.op.subject)
-    waiting = {s["subject"] for s in skipped if s["skip"] == "waiting to retry"}
-    failed |= waiting
-    skipped_subjects = {s["subject"] for s in skipped} - failed - created - updated
-    return {"created": len(created - failed), "updated": len(updated - created - failed),
-            "failed": len(failed), "skipped": len(skipped_subjects),
-            "touched": sorted(x for x in created | updated | failed if x is not None)}
+            failed.add(o.subject)
+            continue
+        default = "created" if o.operation == "create" and o.entity in ("person", "family") \
+            else "updated"
+        done[kinds.get((o.entity, o.operation), default)].add(o.subject)
+    counts, seen = {"failed": len(failed)}, set(failed)
+    for key in ("created", "deleted", "updated"):  # one count per subject, in this order
+        counts[key] = len(done[key] - seen)
+        seen |= done[key]
+    counts["skipped"] = len({s["subject"] for s in skipped} - seen)
+    counts["touched"] = sorted(x for x in seen if x is not None)
+    return counts

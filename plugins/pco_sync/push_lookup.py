@@ -26,12 +26,13 @@ def describe(op: "Op") -> str:
         "contact": op.path,
         "household": f"/people/v2/people/{m.get('primary')}/households",
         "group_membership": op.path,
+        "household_membership": op.path,
     }[op.lookup]
 
 
 def find(client: "PcoClient", op: "Op") -> dict | None:
     return {"remote_id": _by_remote_id, "contact": _contact, "household": _household,
-            "group_membership": _group_membership}[op.lookup](client, op)
+            "group_membership": _member, "household_membership": _member}[op.lookup](client, op)
 
 
 def _by_remote_id(client: "PcoClient", op: "Op") -> dict | None:
@@ -79,7 +80,8 @@ def _household(client: "PcoClient", op: "Op") -> dict | None:
     return None
 
 
-def _group_membership(client: "PcoClient", op: "Op") -> dict | None:
+def _member(client: "PcoClient", op: "Op") -> dict | None:
+    """A group's or household's membership of op.meta["person"], from the list at op.path."""
     person = str(op.meta["person"])
     for rec, _ in client.records(op.path):
         ref = ((rec.get("relationships") or {}).get("person") or {}).get("data") or {}

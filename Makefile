@@ -42,14 +42,11 @@ bench: venv
 demo: venv
 	cd $(ROOT) && $(VPY) -m pco_sync.demo
 
-# Standalone Airflow on the embedded church DB (unless AIRFLOW_CONN_CHURCH_DB is set), with the
-# connections, pools and variables of airflow_settings.yaml.
+# Standalone Airflow (UI :8080, scheduler, DAG processor) on the embedded church DB and a PCO
+# simulator on :8765 (unless AIRFLOW_CONN_CHURCH_DB / AIRFLOW_CONN_PCO_DEFAULT are set), with
+# the connections, pools and variables of airflow_settings.yaml. See pco_sync/local_airflow.py.
 airflow: venv
-	@export AIRFLOW_CONN_CHURCH_DB="$${AIRFLOW_CONN_CHURCH_DB:-$$($(VPY) -m pco_sync.devdb airflow-uri)}" \
-	  AIRFLOW_HOME="$${PCO_SYNC_AIRFLOW_HOME:-$(ROOT)/.local/airflow}" && \
-	$(ROOT)/bin/airflow version >/dev/null && \
-	$(VPY) -m pco_sync.settings apply && \
-	exec $(ROOT)/bin/airflow standalone
+	cd $(ROOT) && $(VPY) -m pco_sync.local_airflow
 
 # Stops the embedded PostgreSQL (if any) before deleting its data directory.
 clean:

@@ -62,6 +62,20 @@ def summary_of(proc: subprocess.CompletedProcess) -> dict:
     return _decode(row[0])
 
 
+def run_tab(proc: subprocess.CompletedProcess) -> str:
+    """The "Sync summary" tab's page for the run `proc` made, read from the metadata DB the
+    way the API server's plugin reads it."""
+    run_id = re.search(r"DagRun Finished: dag_id=pco_sync, .*?run_id=(\S+?),", proc.stdout + proc.stderr)[1]
+    code = ("import sys; from pco_sync import run_summary as r; "
+            "print(r.render('pco_sync', sys.argv[1], r.load('pco_sync', sys.argv[1])))")
+    out = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", code, run_id], cwd=ROOT,
+                         env={**os.environ, "AIRFLOW_HOME": str(AIRFLOW_HOME),
+                              "PYTHONPATH": f"{ROOT}:{ROOT / 'plugins'}"},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
 def _decode(raw: str) -> dict:
     value = json.loads(raw)
     return json.loads(value) if isinstance(value, str) else value
@@ -79,7 +93,8 @@ def test_full_refresh_twice_through_airflow(empty_db):
     with psycopg.connect(db_url, autocommit=True) as db, \
              Simulator(SimConfig(rate_limit=100_000), people=300, seed=5) as sim:
         assert db.execute("SELECT to_regclass('church.people')").fetchone()[0] is None
-        first = summary_of(check(dags_test(sim, db_url, {"full_refresh": True})))
+        first_proc = check(dags_test(sim, db_url, {"full_refresh": True}))
+        first = summary_of(first_proc)
         quarantined = db.execute(
             "SELECT count(DISTINCT pco_id) FROM sync.quarantine WHERE stream = 'people'").fetchone()[0]
         people = db.execute("SELECT count(*) FROM church.people WHERE pco_id IS NOT NULL").fetchone()[0]
@@ -87,6 +102,9 @@ def test_full_refresh_twice_through_airflow(empty_db):
         assert first["people"]["created"] == people
         assert first["people"]["quarantined"] == quarantined
         assert first["families"]["created"] > 0
+        page = run_tab(first_proc)
+        assert "State <b>success</b>" in page
+        assert f"<tr><th>people</th><td>{people}</td>" in page
 
         second = summary_of(check(dags_test(sim, db_url, {"full_refresh": True})))
         assert second["people"]["created"] == 0 and second["families"]["created"] == 0

@@ -1,0 +1,42 @@
+"""Airflow plugin: a "Sync summary" tab on every pco_sync DAG run.
+
+A small FastAPI app mounted in the API server at /pco-sync serves the page; an external
+view with destination "dag_run" makes the UI show it as a tab of each run ({DAG_ID} and
+{RUN_ID} are filled in by the UI). The page is behind Airflow's own auth: the same access
+check as reading the DAG's XComs.
+"""
+from __future__ import annotations
+
+from airflow.plugins_manager import AirflowPlugin
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
+
+URL_PREFIX = "/pco-sync"
+
+
+def _app() -> FastAPI:
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+    from airflow.api_fastapi.core_api.security import requires_access_dag
+
+    app = FastAPI(title="pco-sync", description="pco_sync run summaries")
+
+    @app.get("/runs/{dag_id}/{run_id:path}", response_class=HTMLResponse,
+             dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.XCOM))])
+    def run_page(dag_id: str, run_id: str) -> HTMLResponse:
+        from pco_sync import run_summary
+
+        run = run_summary.load(dag_id, run_id)
+        return HTMLResponse(run_summary.render(dag_id, run_id, run), status_code=200 if run else 404)
+
+    return app
+
+
+class PcoSyncPlugin(AirflowPlugin):
+    name = "pco_sync"
+    fastapi_apps = [{"app": _app(), "url_prefix": URL_PREFIX, "name": "pco-sync run summaries"}]
+    external_views = [{
+        "name": "Sync summary",
+        "href": URL_PREFIX + "/runs/{DAG_ID}/{RUN_ID}",
+        "destination": "dag_run",
+        "url_route": "pco-sync-summary",
+    }]

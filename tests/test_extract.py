@@ -231,4 +231,4 @@ def test_people_params():
     with pytest.raises(ValueError):
         streams.get("people").params("2026-11-23T06:00:00Z", None)
     with pytest.raises(ValueError):
-        streams.get("groups")
+        streams.get("groups_typo")

@@ -290,7 +290,7 @@ def validate(conn: psycopg.Connection, stream: str, run_id: str) -> dict:
     failures: dict[tuple[str, str], list[str]] = {}
 
     with conn.transaction():
-        for frame in FRAMES[stream]:
+        for frame in frames(stream):
             batches = source.add_dataframe_asset(frame.name).add_batch_definition_whole_dataframe(
                 "chunk")
             suites = [(check, _suite(context, gx, frame, check, today)) for check in frame.checks]
@@ -393,13 +393,14 @@ WHERE table_schema = %s AND table_name = %s AND column_name = 'pco_id'
 """
 
 
-def gate(conn: psycopg.Connection, run_id: str, *, full_refresh: bool) -> None:
+def gate(conn: psycopg.Connection, run_id: str, *, full_refresh: bool,
+         accept_mass_leaves: bool = False) -> None:
     """Raise QualityGateError when this run's batch must not be merged.
 
     For each stream the run extracted (pco_staging.extracts): a snapshot (every full
     refresh, and households always) must hold at least MIN_SNAPSHOT_SHARE of the local rows
     already linked to PCO; and at most MAX_QUARANTINE_SHARE of its records may be
-    quarantined."""
+    quarantined. Groups, calendar and teams add their own (quality_groups.gate_problems)."""
     problems = []
     with conn.transaction():  # reads only; leaves no transaction open
         extracted = conn.execute(EXTRACTS, {"run_id": run_id}).fetchall()
@@ -419,6 +420,9 @@ def gate(conn: psycopg.Connection, run_id: str, *, full_refresh: bool) -> None:
                     f"{quarantined} of {staged} {stream} records ({quarantined / staged:.0%}) "
                     f"failed quality checks, more than {MAX_QUARANTINE_SHARE:.0%}; see "
                     f"sync.quarantine for run {run_id}")
+        from . import quality_groups
+        problems += quality_groups.gate_problems(conn, run_id, extracted,
+                                                 accept_mass_leaves=accept_mass_leaves)
     if problems:
         raise QualityGateError("quality gate failed: " + " | ".join(problems))
     log.info("quality gate passed for run %s (%s)", run_id,
@@ -430,3 +434,11 @@ def _linked(conn, schema: str, table: str) -> int:
         return 0  # the table is not there yet (a fresh database): nothing linked to lose
     return conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE pco_id IS NOT NULL").format(
         sql.Identifier(schema, table))).fetchone()[0]
+
+
+def frames(stream: str) -> tuple[Frame, ...]:
+    """The frames of a stream: FRAMES, and those of groups, calendar and Services teams
+    (quality_groups builds on Frame and Check, so it is imported here, not at the top)."""
+    from . import quality_groups
+
+    return {**FRAMES, **quality_groups.FRAMES}[stream]

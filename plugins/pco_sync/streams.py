@@ -16,6 +16,36 @@ households  GET /people/v2/households?include=people&order=updated_at
             without a window, and on the scheduled run whose window contains a 6-hourly UTC
             boundary (00:00, 06:00, 12:00, 18:00): with 15-minute runs that is 4 runs a day,
             and a membership change reaches the church database within 6 hours.
+
+Groups, calendar and Services teams are read as resources of two streams each (RESOURCES);
+the `resources` Param of the DAG names resources.
+
+groups      GET /groups/v2/groups?include=group_type&where[archive_status]=include
+            then GET /groups/v2/groups/{id}/memberships for every group listed.
+            Always a snapshot: groups have no updated_at (#780) and a leave destroys the
+            membership (#1498), so joins and leaves are only seen by diffing a whole
+            group's list. PCO hides archived groups unless asked (#781): asked, so an
+            archived group is marked, not mistaken for a deleted one. The snapshot costs
+            ceil(groups / 100) + one request per group (more for groups over 100 members),
+            so it runs on full refreshes, manual runs and the scheduled run whose window
+            holds a 6-hourly boundary shifted by 30 minutes (00:30, 06:30, 12:30, 18:30 UTC;
+            households keep the round hours, so no run pays for both). Each group's read
+            is recorded in pco_staging.fetches: only a group read 'ok' gets joins and leaves.
+
+teams       GET /services/v2/teams?include=team_positions, then
+            GET /services/v2/teams/{id}/person_team_position_assignments per live team.
+            A snapshot on the groups schedule (teams have no incremental filter). Deleted
+            teams linger with deleted_at for 30 days: their assignments are not read.
+
+events      GET /calendar/v2/events and /calendar/v2/event_instances?include=event,
+            windows on updated_at every run (plus OVERLAP) and a full refresh once a day,
+            on the scheduled run whose window holds 03:00 UTC: a name or location edit may
+            not bump an instance's updated_at (#1385), and a deleted event is only seen as
+            missing from a full read.
+
+A snapshot that misses a record linked locally is not yet proof it is gone (offset paging
+skips records that move mid-scan): the extract GETs each missing record, and only a 404
+(pco_staging.gone) lets the merge mark a group deleted or unlink an event.
 """
 from __future__ import annotations
 
@@ -36,6 +66,10 @@ class Stream:
     include: tuple[str, ...]
     incremental_field: str | None  # None: the stream is always read as a snapshot
     order: str = "updated_at"  # also what the client re-windows on past offset 30,000
+    # Read once per record of the `parent` stream staged in the same run; `path` holds
+    # "{parent}" for its id (a group's memberships).
+    parent: str | None = None
+    filters: tuple[tuple[str, str], ...] = ()  # fixed query parameters
 
     @property
     def table(self) -> str:
@@ -50,7 +84,7 @@ class Stream:
     def params(self, window_start=None, window_end=None, *, full_refresh: bool = False) -> dict:
         """The list query for one run (per_page is the client's)."""
         start, end = window_bounds(window_start, window_end)
-        query = {"order": self.order}
+        query = {"order": self.order, **dict(self.filters)}
         if self.include:
             query["include"] = ",".join(self.include)
         if self.mode(window=start is not None, full_refresh=full_refresh) == "window":
@@ -64,7 +98,92 @@ STREAMS: dict[str, Stream] = {
     "people": Stream("people", "/people/v2/people", ("emails", "phone_numbers", "addresses"),
                      "updated_at"),
     "households": Stream("households", "/people/v2/households", ("people",), None),
+    # Read with people, on the same window by created_at (merges are never edited).
+    "person_mergers": Stream("person_mergers", "/people/v2/person_mergers", (), "created_at",
+                             order="created_at"),
+    # Snapshots are ordered by created_at: unlike updated_at, it does not move mid-scan.
+    "groups": Stream("groups", "/groups/v2/groups", ("group_type",), None, order="created_at",
+                     filters=(("where[archive_status]", "include"),)),
+    "group_memberships": Stream("group_memberships", "/groups/v2/groups/{parent}/memberships",
+                                (), None, order="joined_at", parent="groups"),
+    "events": Stream("events", "/calendar/v2/events", (), "updated_at"),
+    "event_instances": Stream("event_instances", "/calendar/v2/event_instances", ("event",),
+                              "updated_at"),
+    "teams": Stream("teams", "/services/v2/teams", ("team_positions",), None,
+                    order="created_at"),
+    "team_assignments": Stream(
+        "team_assignments", "/services/v2/teams/{parent}/person_team_position_assignments", (),
+        None, order="created_at", parent="teams"),
 }
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What the `resources` Param selects: streams extracted together, in order, and when.
+    snapshot_every: a snapshot-only resource is due when the window holds a boundary;
+    refresh_every: a windowed resource reads everything when the window holds a boundary."""
+
+    name: str
+    streams: tuple[str, ...]
+    snapshot_every: timedelta | None = None
+    refresh_every: timedelta | None = None
+    offset: timedelta = timedelta(0)
+
+
+GROUPS_EVERY = timedelta(hours=6)
+GROUPS_OFFSET = timedelta(minutes=30)
+EVENTS_REFRESH_EVERY = timedelta(days=1)
+EVENTS_REFRESH_AT = timedelta(hours=3)
+
+RESOURCES: dict[str, Resource] = {
+    "people": Resource("people", ("people",)),
+    "households": Resource("households", ("households",), snapshot_every=HOUSEHOLDS_EVERY),
+    "groups": Resource("groups", ("groups", "group_memberships"), snapshot_every=GROUPS_EVERY,
+                       offset=GROUPS_OFFSET),
+    "events": Resource("events", ("events", "event_instances"),
+                       refresh_every=EVENTS_REFRESH_EVERY, offset=EVENTS_REFRESH_AT),
+    "teams": Resource("teams", ("teams", "team_assignments"), snapshot_every=GROUPS_EVERY,
+                      offset=GROUPS_OFFSET),
+}
+
+
+def resource(name: str) -> Resource:
+    try:
+        return RESOURCES[name]
+    except KeyError:
+        raise ValueError(f"unknown resource {name!r}; known: {', '.join(RESOURCES)}") from None
+
+
+def staged_streams(resources) -> list[str]:
+    """The staging streams of the named resources, in registry order."""
+    wanted = {resource(r).name for r in resources}
+    return [s for r in RESOURCES.values() if r.name in wanted for s in r.streams]
+
+
+def resource_due(name: str, window_start, window_end, full_refresh: bool) -> bool:
+    """Whether a scheduled run reads the resource at all (windowed ones: always)."""
+    res = resource(name)
+    if res.snapshot_every is None or full_refresh:
+        return True
+    start, end = window_bounds(window_start, window_end)
+    return start is None or boundary_in(start, end, res.snapshot_every, res.offset)
+
+
+def refresh_due(name: str, window_start, window_end) -> bool:
+    """Whether a windowed resource reads everything in this run (its periodic full refresh)."""
+    res = resource(name)
+    start, end = window_bounds(window_start, window_end)
+    if res.refresh_every is None or start is None:
+        return False
+    return boundary_in(start, end, res.refresh_every, res.offset)
+
+
+def boundary_in(start: datetime, end: datetime, every: timedelta, offset=timedelta(0)) -> bool:
+    """Whether [start, end) holds a time EPOCH + offset + k * every."""
+    step = every.total_seconds()
+    origin = EPOCH + offset
+    first = origin + timedelta(seconds=math.ceil((start - origin).total_seconds() / step) * step)
+    return first < end
 
 
 def get(name: str) -> Stream:

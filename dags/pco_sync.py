@@ -22,7 +22,14 @@ exactly those windows) and does, in order:
    church has linked).
 4. **merge_people**, then **merge_families**: set-based SQL from `include/sql/merge/`, one
    transaction each; local edits are kept, conflicts and ambiguous matches are recorded.
-5. **summarize**: created / updated / unchanged / quarantined / needing review / conflicts
+5. **push_people**, **push_families**, **push_memberships** (pool `pco_api`): local changes
+   to PCO, exactly once (`pco_sync.push`): people PCO lacks are created after a lookup by
+   `remote_id` (= the local id), changed fields and contacts are written one by one, families
+   become households, group joins and leaves become memberships. The agreed state becomes
+   what was written, so the next pull counts it unchanged; PCO refusals go to
+   `sync.push_failures` and are retried with backoff without failing the run. Who and what
+   is pushed: the `pco_sync_push_*` Variables (`airflow_settings.yaml`).
+6. **summarize**: created / updated / unchanged / quarantined / needing review / conflicts
    per entity, returned as the task's XCom (the summarize task instance's XCom tab:
    `return_value`, plus one entry per entity), and printed as a table in its log.
 
@@ -30,6 +37,10 @@ exactly those windows) and does, in order:
 - `full_refresh` (default `false`): pull every person and household, not just the window.
 - `resources` (default `["people", "households"]`): which streams to extract; the others
   are skipped.
+- `full_push` (default `false`): the push retries every failed record now, not after its
+  backoff.
+- `dry_run` (default `false`): the push tasks list the requests they would make (method,
+  path, body) in their log and XCom and write nothing to PCO or the database.
 
 ## Connections and pool
 `pco_default` (type Planning Center: base URL, application id, secret), `church_db`
@@ -86,6 +97,25 @@ def _extract(stream: str, **context) -> dict:
         raise _fail_fast(exc) from exc
 
 
+def _push(entity: str, **context) -> dict:
+    from pco_sync import push_task, tasks
+    from pco_sync.hooks import PcoHook
+
+    params = context["params"]
+    try:
+        return push_task.push(entity, tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID),
+                              PcoHook(PCO_CONN_ID).get_client(), context["run_id"],
+                              full_push=bool(params["full_push"]), dry_run=bool(params["dry_run"]))
+    except Exception as exc:
+        from pco_sync.push_settings import SettingsError
+
+        if isinstance(exc, SettingsError):  # a Variable to fix; retrying will not help
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(str(exc)) from exc
+        raise _fail_fast(exc) from exc
+
+
 @dag(
     dag_id="pco_sync",
     doc_md=__doc__,
@@ -101,6 +131,11 @@ def _extract(stream: str, **context) -> dict:
         "resources": Param(STREAMS, type="array", minItems=1, uniqueItems=True,
                            items={"type": "string", "enum": STREAMS},
                            description="Streams to extract."),
+        "full_push": Param(False, type="boolean",
+                           description="Push: retry every failed record now, not after its backoff."),
+        "dry_run": Param(False, type="boolean",
+                         description="Push: list the requests instead of sending them; "
+                                     "writes nothing to PCO or the database."),
     },
 )
 def pco_sync():
@@ -143,6 +178,19 @@ def pco_sync():
 
         return tasks.merge(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID), context["run_id"], "families")
 
+    # Pushes: after every merge, in order; a per-record refusal never fails them.
+    @task(pool="pco_api", pool_slots=1, trigger_rule="none_failed")
+    def push_people(**context) -> dict:
+        return _push("people", **context)
+
+    @task(pool="pco_api", pool_slots=1, trigger_rule="none_failed")
+    def push_families(**context) -> dict:
+        return _push("families", **context)
+
+    @task(pool="pco_api", pool_slots=1, trigger_rule="none_failed")
+    def push_memberships(**context) -> dict:
+        return _push("memberships", **context)
+
     # Counts of every task in tasks.SUMMARY_ROWS (None for a skipped one: zeros).
     @task(trigger_rule="none_failed")
     def summarize(quality_results: dict, **context) -> dict:
@@ -159,7 +207,9 @@ def pco_sync():
     checked = validate()
     people = merge_people()
     families = merge_families()
-    chain(schema, extracts, checked, people, families, summarize(checked))
+    summary = summarize(checked)
+    chain(schema, extracts, checked, people, families, summary)
+    chain(families, push_people(), push_families(), push_memberships(), summary)
 
 
 pco_sync()

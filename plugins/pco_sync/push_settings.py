@@ -94,8 +94,8 @@ def _json(name: str, value):
     try:
         return json.loads(value)
     except ValueError:
-        if name == VARIABLES["scope"]:
-            return value  # a bare word is fine for the scope
+        if name in (VARIABLES["scope"], VARIABLES["require_email"]):
+            return value  # a bare word is fine here; _bool / the scope check judge it
         raise SettingsError(f"{name} is not valid JSON: {value!r}") from None
 
 

@@ -19,6 +19,9 @@ ENTITIES = ("people", "families")
 # The run summary: row name -> the task whose XCom holds that row's counts, in display order.
 # A new merge or push task adds its row here; summarize pulls them all.
 SUMMARY_ROWS = {"people": "merge_people", "families": "merge_families"}
+# The pushes' rows (created/updated/unchanged/failed/skipped, requests; memberships: deleted).
+SUMMARY_ROWS.update({"push people": "push_people", "push families": "push_families",
+                     "push memberships": "push_memberships"})
 COUNT_KEYS = ("created", "updated", "unchanged", "quarantined", "needs_review", "conflicts")
 
 

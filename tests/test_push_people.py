@@ -133,8 +133,9 @@ def test_next_pull_counts_pushed_people_unchanged(db, db_url, sim):
     client = client_for(sim)
     push_people(db, client, RUN, DEFAULT)
     counts = pull(client, db, db_url, "pull-1")["people"]
-    assert counts == {"created": 0, "updated": 0, "unchanged": 3, "needs_review": 0,
-                      "conflicts": 0}
+    assert {k: counts[k] for k in ("created", "updated", "unchanged", "needs_review",
+                                   "conflicts")} == {"created": 0, "updated": 0, "unchanged": 3,
+                                                     "needs_review": 0, "conflicts": 0}
     assert push_people(db, client, "run-2", DEFAULT)["requests"] == 0
 
 
@@ -250,3 +251,16 @@ def test_people_in_match_review_or_removed_in_pco_are_not_created(db, sim):
     counts = push_people(db, client_for(sim), RUN, DEFAULT)
     assert counts["skipped_reasons"] == {"in match review": 1, "removed in PCO": 1}
     assert counts["requests"] == 0 and pco_people(sim) == []
+
+
+def test_someone_else_holding_the_remote_id_is_neither_linked_nor_duplicated(db, sim):
+    """remote_ids also come from imports out of other systems: a PCO person with our id as
+    remote_id but another name is not ours to link, and creating would make the id ambiguous."""
+    pid = local_person(db, "Ann", "Lee")
+    sim.store.insert("people", {"first_name": "Zed", "last_name": "Imported", "remote_id": pid,
+                                "status": "active"})
+    counts = push_people(db, client_for(sim), RUN, DEFAULT)
+    assert counts["failed"] == 1 and counts["created"] == 0
+    assert len(pco_people(sim, remote_id=pid)) == 1  # still only the imported one
+    assert value(db, "SELECT pco_id FROM church.people WHERE id = %s", pid) is None
+    assert "already has remote_id" in value(db, "SELECT detail FROM sync.push_failures")

@@ -177,6 +177,9 @@ class Pusher:
             if isinstance(exc, PcoOutage):
                 raise
             result = self._refused(op, exc)  # a lookup PCO refused (e.g. 404: gone)
+        except push_lookup.NotOurs as exc:
+            log.warning("%s %s %s: %s", op.operation, op.entity, op.key, exc)
+            result = Result(op, False, detail=str(exc))
         if self.after_send:  # tests inject a crash here: after PCO wrote, before we saved
             self.after_send(op, result)
         return result

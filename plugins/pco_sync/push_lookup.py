@@ -35,12 +35,28 @@ def find(client: "PcoClient", op: "Op") -> dict | None:
             "group_membership": _member, "household_membership": _member}[op.lookup](client, op)
 
 
+class NotOurs(Exception):
+    """PCO has a person with this remote_id who is someone else (remote_ids also come from
+    imports out of other systems): neither link nor create, let staff decide."""
+
+
 def _by_remote_id(client: "PcoClient", op: "Op") -> dict | None:
     remote_id = int(op.meta["remote_id"])
     doc = client.get("/people/v2/people", {"where[remote_id]": remote_id})
     hits = [r for r in doc.get("data") or []
             if str((r.get("attributes") or {}).get("remote_id")) == str(remote_id)]
-    return min(hits, key=lambda r: int(r["id"])) if hits else None
+    ours = [r for r in hits if _same_name(r.get("attributes") or {}, op.meta)]
+    if hits and not ours:
+        a = hits[0].get("attributes") or {}
+        raise NotOurs(f"PCO person {hits[0]['id']} ({a.get('first_name')} {a.get('last_name')}) "
+                      f"already has remote_id {remote_id}; not linked, not created")
+    return min(ours, key=lambda r: int(r["id"])) if ours else None
+
+
+def _same_name(attributes: dict, meta: dict) -> bool:
+    """Our create carried the local first and last name; an earlier attempt's person has
+    them (a rename since then needs staff, which is rarer than a foreign remote_id)."""
+    return all(norm(attributes.get(k)) == norm(meta.get(k)) for k in ("first_name", "last_name"))
 
 
 def norm(text) -> str | None:

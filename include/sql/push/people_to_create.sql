@@ -45,7 +45,8 @@ SELECT 'person' AS entity, d.id::text AS key, 'create' AS operation,
            'type', 'Person',
            'attributes', d.sent || jsonb_build_object('remote_id', d.id))) AS body,
        d.id AS local_id, d.id AS subject, NULL::text AS pco_id, d.sent,
-       jsonb_build_object('remote_id', d.id) AS meta,
+       jsonb_build_object('remote_id', d.id, 'first_name', d.first_name,
+                          'last_name', d.last_name) AS meta,
        'remote_id' AS lookup, false AS pending, d.skip
   FROM decided d
  ORDER BY d.id;

@@ -7,10 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from bench import generator
+from bench import generator, push
 
 RESULTS = Path(__file__).with_name("results.json")
-SUITES = [generator]
+SUITES = [generator, push]
 
 
 def main() -> int:

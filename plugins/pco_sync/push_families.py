@@ -10,7 +10,7 @@ from __future__ import annotations
 import psycopg
 
 from pco_sync.client import PcoClient
-from pco_sync.push import run_steps
+from pco_sync.push_steps import run_steps
 
 # Members are added before the patch, so a new primary contact is a member when named.
 STEPS = [("families_to_create", "save_families", True),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import psycopg
 
 from pco_sync.client import PcoClient
-from pco_sync.push import run_steps
+from pco_sync.push_steps import run_steps
 
 STEPS = [("memberships_to_push", "save_memberships", False)]
 KINDS = {("group_membership", "add"): "created", ("group_membership", "remove"): "deleted"}

@@ -9,7 +9,7 @@ import psycopg
 
 from pco_sync.client import PcoClient, PcoError
 from pco_sync.db import sql
-from pco_sync.push import run_steps
+from pco_sync.push_steps import run_steps
 from pco_sync.push_settings import PushSettings, SettingsError
 
 ADDRESS_LINES_SINCE = "2023-03-21"  # People versions before this take one `street`

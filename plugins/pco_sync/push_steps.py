@@ -1,0 +1,75 @@
+"""Running one entity's push: its steps (plan, send, save) in order, and the counts the run
+summary shows: created, updated (deleted for memberships), unchanged, failed, skipped."""
+from __future__ import annotations
+
+from typing import Callable
+
+import psycopg
+
+from pco_sync.client import PcoClient
+from pco_sync.push import Pusher, Result
+
+
+def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
+              steps: list[tuple[str, str, bool]], params: dict, *, dry_run: bool = False,
+              after_send=None, before: Callable[[], None] | None = None,
+              unchanged_sql: str | None = None,
+              kinds: dict[tuple[str, str], str] | None = None) -> dict:
+    """Plan, send and save each (plan, save, journal) step in order; later steps plan after
+    earlier ones saved (contacts see the people just linked). Returns the counts (see
+    tally) plus the skip reasons, the requests made and, in a dry run, the operations.
+    unchanged_sql counts the linked records not touched (param: touched ids)."""
+    pusher = Pusher(conn, client, run_id, dry_run=dry_run, after_send=after_send)
+    requests_before = client.stats.requests if client else 0
+    results, skipped = [], []
+    try:
+        if before:
+            before()
+        for plan, save, journal in steps:
+            ops, skips = pusher.plan(plan, params)
+            results += pusher.execute(ops, save, journal=journal)
+            skipped += skips
+        counts = tally(results, skipped, kinds)
+        if "deleted" not in (kinds or {}).values():
+            counts.pop("deleted")
+        touched = counts.pop("touched")
+        if unchanged_sql:
+            counts["unchanged"] = conn.execute(unchanged_sql, (touched,)).fetchone()[0]
+    finally:
+        if dry_run:
+            conn.rollback()
+    reasons: dict[str, int] = {}
+    for s in skipped:
+        if s["skip"] != "waiting to retry":
+            reasons[s["skip"]] = reasons.get(s["skip"], 0) + 1
+    counts["skipped_reasons"] = reasons
+    counts["requests"] = (client.stats.requests - requests_before) if client else 0
+    if dry_run:
+        counts["operations"] = pusher.operations
+    return counts
+
+
+def tally(results: list[Result], skipped: list[dict],
+          kinds: dict[tuple[str, str], str] | None = None) -> dict:
+    """Counts per subject (the person, family or membership a write belongs to). A
+    successful write counts under kinds[(entity, operation)] (default: "created" for a
+    person or family create, else "updated"); a subject with any failure, or waiting to
+    retry one, is "failed"; skipped rows count once per subject otherwise."""
+    kinds = kinds or {}
+    done: dict[str, set] = {"created": set(), "deleted": set(), "updated": set()}
+    failed = {s["subject"] for s in skipped if s["skip"] == "waiting to retry"}
+    for r in results:
+        o = r.op
+        if not r.ok:
+            failed.add(o.subject)
+            continue
+        default = "created" if o.operation == "create" and o.entity in ("person", "family") \
+            else "updated"
+        done[kinds.get((o.entity, o.operation), default)].add(o.subject)
+    counts, seen = {"failed": len(failed)}, set(failed)
+    for key in ("created", "deleted", "updated"):  # one count per subject, in this order
+        counts[key] = len(done[key] - seen)
+        seen |= done[key]
+    counts["skipped"] = len({s["subject"] for s in skipped} - seen)
+    counts["touched"] = sorted(x for x in seen if x is not None)
+    return counts

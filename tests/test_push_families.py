@@ -156,3 +156,17 @@ def test_family_address_goes_to_the_primary_contacts_address(db, sim):
     ann_addresses = sim.store.children("addresses", "person_id", pco_id_of(db, "people", ann))
     assert [a["street_line_1"] for a in ann_addresses] == ["9 Elm St"]
     assert sim.store.children("addresses", "person_id", pco_id_of(db, "people", bob)) == []
+
+
+def test_dry_run_lists_the_household_create_and_writes_nothing(db, sim, lees):
+    client, fid, ann, bob = lees
+    before = len(sim.sim.requests)
+    counts = push_families(db, client, RUN, dry_run=True)
+    [op] = counts["operations"]
+    assert (op["method"], op["path"]) == ("POST", "/people/v2/households")
+    rel = op["body"]["data"]["relationships"]
+    assert rel["primary_contact"]["data"]["id"] == pco_id_of(db, "people", ann)
+    assert len(rel["people"]["data"]) == 2
+    assert len(sim.sim.requests) == before and sim.store.tables["households"] == {}
+    assert pco_id_of(db, "families", fid) is None
+    assert value(db, "SELECT count(*) FROM sync.push_pending") == 0

@@ -264,3 +264,36 @@ def test_someone_else_holding_the_remote_id_is_neither_linked_nor_duplicated(db,
     assert len(pco_people(sim, remote_id=pid)) == 1  # still only the imported one
     assert value(db, "SELECT pco_id FROM church.people WHERE id = %s", pid) is None
     assert "already has remote_id" in value(db, "SELECT detail FROM sync.push_failures")
+
+
+def test_vanished_pco_person_and_refused_contact_are_recorded_per_record(db, sim):
+    gone = local_person(db, "Gone", "Person", email="gone@example.org")
+    client = client_for(sim)
+    push_people(db, client, RUN, DEFAULT)
+    sim.store.delete_person(value(db, "SELECT pco_id FROM church.people WHERE id = %s", gone))
+    db.execute("UPDATE church.people SET nickname = 'G' WHERE id = %s", (gone,))
+    bad_email = local_person(db, "Bad", "Email", email="not-an-address")
+    db.commit()
+    counts = push_people(db, client, "run-2", DEFAULT)
+    failures = dict(db.execute("SELECT entity || ' ' || operation, status FROM sync.push_failures"))
+    assert failures == {"person update": 404, "email create": 422}
+    # the person with the bad email is in PCO; the email waits for someone to fix it
+    assert value(db, "SELECT pco_id IS NOT NULL FROM church.people WHERE id = %s", bad_email)
+    assert counts["failed"] == 2
+
+
+def test_pco_outage_stops_the_push_without_duplicates(db, sim):
+    from pco_sync.push import PcoOutage
+
+    ids = [local_person(db, f"P{i}", "Lee", email=f"p{i}@example.org") for i in range(5)]
+    sim.sim.faults.add({"kind": "error", "status": 503, "path": "/people/v2/people",
+                        "method": "POST"})
+    client = client_for(sim, max_retries=1)
+    with pytest.raises(PcoOutage):
+        push_people(db, client, RUN, DEFAULT)
+    db.rollback()
+    assert pco_people(sim) == []
+    sim.sim.faults.clear()
+    counts = push_people(db, client, "run-2", DEFAULT, full_push=True)
+    assert counts["created"] == 5
+    assert sorted(int(p["remote_id"]) for p in pco_people(sim)) == ids

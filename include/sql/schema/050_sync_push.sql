@@ -1,7 +1,8 @@
 -- The push's memory: writes PCO refused (retried later with backoff) and writes that were
 -- sent but whose outcome is not saved yet (a crash in between must not send them twice).
 -- A record is named by (entity, key, operation): key is the church row's id as text, or
--- 'family_id/person_id' for a household member, or 'pco:<id>' for a contact deleted locally.
+-- 'family_id/<PCO person id>' for a household member, or 'pco:<id>' for a contact deleted
+-- locally (its church row is gone).
 
 CREATE TABLE IF NOT EXISTS sync.push_failures (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -16,12 +16,37 @@ exactly those windows) and does, in order:
    and their members are read whole rather than by window: on full refreshes, on manual
    runs, and on the scheduled run whose interval contains 00:00, 06:00, 12:00 or 18:00 UTC
    (the other scheduled runs skip `extract_households`).
+   **extract_groups**, **extract_teams**, **extract_events** (same pool; `pco_sync.snapshots`):
+   groups (archived ones too) with their group types, then each group's memberships; Services
+   teams with their positions, then each live team's person-team-position assignments;
+   calendar events and event instances. **Groups and teams snapshot every 6 hours**, on the
+   scheduled run whose interval holds 00:30, 06:30, 12:30 or 18:30 UTC (and on full refreshes
+   and manual runs): groups have no `updated_at` and a leave destroys the membership, so only a
+   whole group's list shows joins and leaves, and it costs one request per group; half an hour
+   after the households so no run pays for both. Each group's read is recorded
+   (`pco_staging.fetches`): a group whose read failed or came back suspiciously empty (PCO's
+   own count says otherwise, or members are here and the previous read was not empty too) is
+   left untouched. **Events are incremental** on `updated_at` every run, **with a full refresh
+   daily** on the run holding 03:00 UTC (PCO misses some calendar edits). A record linked here
+   that a full snapshot lacks is fetched by id: only a 404 counts as deleted.
 3. **validate**: row checks per stream (failures go to `sync.quarantine` with the check,
    the run id and the raw payload; the rest proceeds), then batch gates that fail the run
    before anything is merged (above all: a full pull returning far fewer people than the
-   church has linked).
+   church has linked; and a groups or teams snapshot that would end more than 20% of current
+   memberships at once: if PCO is right, run with `accept_mass_leaves`).
 4. **merge_people**, then **merge_families**: set-based SQL from `include/sql/merge/`, one
    transaction each; local edits are kept, conflicts and ambiguous matches are recorded.
+   Then **merge_groups**, **merge_teams**, **merge_events** (one transaction each, two summary
+   rows each): groups under the department "PCO Groups" (a sub-department per group type),
+   teams under "PCO Services Teams", archived and deleted ones kept and marked. Memberships
+   are diffed against the snapshot: a join adds a row, a leave sets `ended_at` (history
+   stays), a team PCO deleted ends its memberships. A membership whose person is not here
+   yet waits in `pco_staging.waiting_memberships` and joins on a later run once the person
+   is. Events become `church.events` with their occurrences; `church.events.pco_id` is the
+   link. **Link a local event** with `SELECT sync.link_event(<church.events.id>,
+   '<PCO event id>')` (undo: `sync.unlink_event(id)`; every link and unlink is logged in
+   `sync.event_links`): a linked event takes PCO's title, dates and location. An event
+   deleted in PCO is unlinked; the local event stays.
 5. **push_people**, **push_families**, **push_memberships** (pool `pco_api`): local changes
    to PCO, exactly once (`pco_sync.push`): people PCO lacks are created after a lookup by
    `remote_id` (= the local id), changed fields and contacts are written one by one, families
@@ -34,9 +59,11 @@ exactly those windows) and does, in order:
    `return_value`, plus one entry per entity), and printed as a table in its log.
 
 ## Params (manual runs)
-- `full_refresh` (default `false`): pull every person and household, not just the window.
-- `resources` (default `["people", "households"]`): which streams to extract; the others
-  are skipped.
+- `full_refresh` (default `false`): pull everything, not just the window.
+- `resources` (default: all of `people`, `households`, `groups`, `events`, `teams`): what to
+  extract; the others are skipped.
+- `accept_mass_leaves` (default `false`): let a groups or teams snapshot end more than 20%
+  of current memberships (after checking in PCO that they really left).
 - `full_push` (default `false`): the push retries every failed record now, not after its
   backoff.
 - `dry_run` (default `false`): the push tasks list the requests they would make (method,
@@ -53,7 +80,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task
 
-STREAMS = ["people", "households"]
+STREAMS = ["people", "households", "groups", "events", "teams"]
 PCO_CONN_ID = "pco_default"
 CHURCH_DB_CONN_ID = "church_db"
 
@@ -131,6 +158,9 @@ def _push(entity: str, **context) -> dict:
         "resources": Param(STREAMS, type="array", minItems=1, uniqueItems=True,
                            items={"type": "string", "enum": STREAMS},
                            description="Streams to extract."),
+        "accept_mass_leaves": Param(False, type="boolean",
+                                    description="Let a groups/teams snapshot end more than 20% "
+                                                "of current memberships at once."),
         "full_push": Param(False, type="boolean",
                            description="Push: retry every failed record now, not after its backoff."),
         "dry_run": Param(False, type="boolean",
@@ -153,6 +183,18 @@ def pco_sync():
     def extract_households(**context) -> dict:
         return _extract("households", **context)
 
+    @task(pool="pco_api", pool_slots=1)
+    def extract_groups(**context) -> dict:
+        return _extract("groups", **context)
+
+    @task(pool="pco_api", pool_slots=1)
+    def extract_teams(**context) -> dict:
+        return _extract("teams", **context)
+
+    @task(pool="pco_api", pool_slots=1)
+    def extract_events(**context) -> dict:
+        return _extract("events", **context)
+
     # Runs when an extract was skipped (not in resources), never after a failure.
     @task(trigger_rule="none_failed")
     def validate(**context) -> dict:
@@ -162,7 +204,8 @@ def pco_sync():
         try:
             return tasks.validate(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID),
                                   context["run_id"], list(params["resources"]),
-                                  full_refresh=bool(params["full_refresh"]))
+                                  full_refresh=bool(params["full_refresh"]),
+                                  accept_mass_leaves=bool(params.get("accept_mass_leaves")))
         except Exception as exc:
             raise _fail_fast(exc) from exc
 
@@ -177,6 +220,27 @@ def pco_sync():
         from pco_sync import tasks
 
         return tasks.merge(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID), context["run_id"], "families")
+
+    @task
+    def merge_groups(**context) -> dict:
+        from pco_sync import tasks
+
+        return tasks.merge_resource(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID),
+                                    context["run_id"], "groups")
+
+    @task
+    def merge_teams(**context) -> dict:
+        from pco_sync import tasks
+
+        return tasks.merge_resource(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID),
+                                    context["run_id"], "teams")
+
+    @task
+    def merge_events(**context) -> dict:
+        from pco_sync import tasks
+
+        return tasks.merge_resource(tasks.church_db_url_from_airflow(CHURCH_DB_CONN_ID),
+                                    context["run_id"], "events")
 
     # Pushes: after every merge, in order; a per-record refusal never fails them.
     @task(pool="pco_api", pool_slots=1, trigger_rule="none_failed")
@@ -203,13 +267,17 @@ def pco_sync():
         return summary
 
     schema = ensure_schema()
-    extracts = [extract_people(), extract_households()]
+    extracts = [extract_people(), extract_households(), extract_groups(), extract_teams(),
+                extract_events()]
     checked = validate()
     people = merge_people()
     families = merge_families()
     summary = summarize(checked)
     chain(schema, extracts, checked, people, families, summary)
-    chain(families, push_people(), push_families(), push_memberships(), summary)
+    # Groups after people (memberships need them), all inbound merges before the push.
+    merged = merge_events()
+    chain(families, merge_groups(), merge_teams(), merged)
+    chain(merged, push_people(), push_families(), push_memberships(), summary)
 
 
 pco_sync()

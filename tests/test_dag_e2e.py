@@ -102,6 +102,12 @@ def test_full_refresh_twice_through_airflow(empty_db):
         assert first["people"]["created"] == people
         assert first["people"]["quarantined"] == quarantined
         assert first["families"]["created"] > 0
+        for row in ("groups", "group_memberships", "teams", "team_memberships", "events",
+                    "event_occurrences"):
+            assert first[row]["created"] > 0, row
+        assert first["group_memberships"]["created"] == db.execute(
+            "SELECT count(*) FROM church.group_memberships m JOIN church.groups g "
+            "ON g.id = m.group_id WHERE g.pco_type = 'Group'").fetchone()[0]
         page = run_tab(first_proc)
         assert "State <b>success</b>" in page
         assert f"<tr><th>people</th><td>{people}</td>" in page
@@ -110,4 +116,8 @@ def test_full_refresh_twice_through_airflow(empty_db):
         assert second["people"]["created"] == 0 and second["families"]["created"] == 0
         assert second["people"]["updated"] == 0
         assert second["people"]["unchanged"] == people
+        for row in ("groups", "group_memberships", "teams", "team_memberships", "events",
+                    "event_occurrences"):
+            assert (second[row]["created"], second[row]["updated"]) == (0, 0), row
+            assert second[row]["unchanged"] == first[row]["created"], row
         assert db.execute("SELECT count(*) FROM church.people").fetchone()[0] == people

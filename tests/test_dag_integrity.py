@@ -51,14 +51,22 @@ def test_runs_own_15_minute_data_intervals(dagbag):
 def test_params_and_graph(dagbag):
     dag = dagbag.dags["pco_sync"]
     assert dag.params["full_refresh"] is False
-    assert dag.params["resources"] == ["people", "households"]
+    resources = ["people", "households", "groups", "events", "teams"]
+    assert dag.params["resources"] == resources  # a scheduled run syncs everything
+    assert dag.params["accept_mass_leaves"] is False
     schema = dag.params.get_param("resources").schema
-    assert schema["items"]["enum"] == ["people", "households"]
-    for tid in ("extract_people", "extract_households"):
+    assert schema["items"]["enum"] == resources
+    extracts = {f"extract_{r}" for r in resources}
+    for tid in extracts:
         assert dag.get_task(tid).pool == "pco_api"
         assert dag.get_task(tid).upstream_task_ids == {"ensure_schema"}
-    assert dag.get_task("validate").upstream_task_ids == {"extract_people", "extract_households"}
+    assert dag.get_task("validate").upstream_task_ids == extracts
     assert dag.get_task("merge_families").upstream_task_ids == {"merge_people"}
+    # memberships need their people merged first; every inbound merge precedes the push
+    assert dag.get_task("merge_groups").upstream_task_ids == {"merge_families"}
+    assert dag.get_task("merge_teams").upstream_task_ids == {"merge_groups"}
+    assert dag.get_task("merge_events").upstream_task_ids == {"merge_teams"}
+    assert "merge_events" in dag.get_task("push_people").upstream_task_ids
     # summarize runs after every task whose counts it reads
     from pco_sync.tasks import SUMMARY_ROWS
 

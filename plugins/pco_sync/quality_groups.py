@@ -9,8 +9,9 @@ have, times out of order.
 Gates, for this run's extracts: a snapshot of groups, teams, events or event instances
 must hold at least half of what is linked locally (an outage answering empty pages); and
 the memberships a snapshot would end must not exceed MAX_LEAVE_SHARE of the current ones
-(at least MASS_LEAVE_MIN of them) unless the run says accept_mass_leaves. A team PCO marks
-deleted ends its memberships without counting here: that is PCO saying so, not a guess.
+(at least MASS_LEAVE_MIN of them) unless the run says accept_mass_leaves. A group or team
+PCO deleted (deleted_at set, or missing and a GET answered 404) ends its memberships without
+counting here: that is PCO saying so, not a list read wrong.
 """
 from __future__ import annotations
 
@@ -194,8 +195,7 @@ SNAPSHOT_LINKED = {  # stream -> linked local rows a snapshot of it must mostly 
 }
 
 # Current PCO-backed memberships of one kind, and how many of them this run's snapshot
-# would end: people no longer listed in a group read 'ok', and everyone in a group that
-# 404s. Mirrors include/sql/merge/350_memberships_apply.sql.
+# would end: people no longer listed in a group read 'ok' (as 350_memberships_apply.sql).
 LEAVES = """
 WITH present AS (
     SELECT s.record -> 'fetched_for' ->> 'id' AS group_pco_id,
@@ -213,19 +213,16 @@ current AS (
 )
 SELECT count(*),
        count(*) FILTER (
-           WHERE EXISTS (SELECT 1 FROM pco_staging.gone x
-                         WHERE x.run_id = %(run_id)s AND x.stream = %(parent)s
-                           AND x.pco_id = c.group_pco_id)
-              OR (EXISTS (SELECT 1 FROM pco_staging.fetches f
-                          WHERE f.run_id = %(run_id)s AND f.stream = %(stream)s
-                            AND f.parent_pco_id = c.group_pco_id AND f.status = 'ok')
-                  AND NOT EXISTS (SELECT 1 FROM present pr
-                                  WHERE pr.group_pco_id = c.group_pco_id
-                                    AND pr.person_pco_id = c.person_pco_id)))
+           WHERE EXISTS (SELECT 1 FROM pco_staging.fetches f
+                         WHERE f.run_id = %(run_id)s AND f.stream = %(stream)s
+                           AND f.parent_pco_id = c.group_pco_id AND f.status = 'ok')
+             AND NOT EXISTS (SELECT 1 FROM present pr
+                             WHERE pr.group_pco_id = c.group_pco_id
+                               AND pr.person_pco_id = c.person_pco_id))
 FROM current c
 """
 MEMBERSHIP_STREAMS = {"group_memberships": ("Group", "groups"),
-                      "team_assignments": ("Team", "teams")}
+                      "team_assignments": ("Team", "teams")}  # stream: (kind, parent stream)
 
 
 def gate_problems(conn, run_id: str, extracted: list[tuple[str, str]], *,
@@ -248,7 +245,7 @@ def gate_problems(conn, run_id: str, extracted: list[tuple[str, str]], *,
         if stream not in modes:
             continue
         current, ending = conn.execute(LEAVES.format(stream=stream), {
-            "run_id": run_id, "kind": kind, "parent": parent, "stream": stream}).fetchone()
+            "run_id": run_id, "kind": kind, "stream": stream}).fetchone()
         if ending >= MASS_LEAVE_MIN and ending > MAX_LEAVE_SHARE * current:
             if accept_mass_leaves:
                 continue

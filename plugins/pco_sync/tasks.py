@@ -14,11 +14,19 @@ log = logging.getLogger(__name__)
 
 STREAMS = ("people", "households")
 # Stream -> the church entity its records become; the summary is per entity.
-ENTITY_OF_STREAM = {"people": "people", "households": "families"}
-ENTITIES = ("people", "families")
+ENTITY_OF_STREAM = {"people": "people", "households": "families",
+                    "groups": "groups", "group_memberships": "group_memberships",
+                    "teams": "teams", "team_assignments": "team_memberships",
+                    "events": "events", "event_instances": "event_occurrences"}
+ENTITIES = ("people", "families", "groups", "group_memberships", "teams", "team_memberships",
+            "events", "event_occurrences")
 # The run summary: row name -> the task whose XCom holds that row's counts, in display order.
 # A new merge or push task adds its row here; summarize pulls them all.
-SUMMARY_ROWS = {"people": "merge_people", "families": "merge_families"}
+SUMMARY_ROWS = {"people": "merge_people", "families": "merge_families",
+                # one task each, returning {row: counts} for both of its rows
+                "groups": "merge_groups", "group_memberships": "merge_groups",
+                "teams": "merge_teams", "team_memberships": "merge_teams",
+                "events": "merge_events", "event_occurrences": "merge_events"}
 # The pushes' rows (created/updated/unchanged/failed/skipped, requests; memberships: deleted).
 SUMMARY_ROWS.update({"push people": "push_people", "push families": "push_families",
                      "push memberships": "push_memberships"})
@@ -49,13 +57,12 @@ def ensure_schema(db_url: str) -> list[str]:
 
 
 def stream_due(stream: str, window_start, window_end, *, full_refresh: bool, manual: bool) -> bool:
-    """Whether this run reads `stream`: households are a snapshot, read on full refreshes,
-    manual runs and the scheduled run holding a 6-hourly boundary (streams.households_due)."""
+    """Whether this run reads `stream` (a resource of the `resources` Param): snapshot-only
+    ones (households, groups, teams) on full refreshes, manual runs and the scheduled runs
+    holding their boundary (streams.resource_due); windowed ones always."""
     from pco_sync import streams
 
-    if stream != "households" or manual:
-        return True
-    return streams.households_due(window_start, window_end, full_refresh)
+    return manual or streams.resource_due(stream, window_start, window_end, full_refresh)
 
 
 def extract_stream(client, db_url: str, stream: str, run_id: str, *,
@@ -65,6 +72,9 @@ def extract_stream(client, db_url: str, stream: str, run_id: str, *,
     from pco_sync import db
     from pco_sync.extract import extract
 
+    if stream in GROUP_RESOURCES:
+        return extract_resource(client, db_url, stream, run_id, window_start=window_start,
+                                window_end=window_end, full_refresh=full_refresh)
     with db.connect(db_url) as conn:
         result = extract(client, conn, stream, run_id, window_start=None if full_refresh else window_start,
                          window_end=None if full_refresh else window_end, full_refresh=full_refresh)
@@ -73,17 +83,21 @@ def extract_stream(client, db_url: str, stream: str, run_id: str, *,
     return result
 
 
-def validate(db_url: str, run_id: str, streams: list[str], *, full_refresh: bool) -> dict:
-    """Row checks per stream (failures quarantined), then the batch gate (raises on a bad batch)."""
+def validate(db_url: str, run_id: str, streams: list[str], *, full_refresh: bool,
+             accept_mass_leaves: bool = False) -> dict:
+    """Row checks per stream (failures quarantined), then the batch gate (raises on a bad batch).
+    `streams` are resources; groups, events and teams are checked as their staging streams."""
     from pco_sync import db, quality
+    from pco_sync import streams as registry
 
     results = {}
     with db.connect(db_url) as conn:
-        for stream in streams:
+        for stream in registry.staged_streams(streams):
             results[stream] = quality.validate(conn, stream, run_id)
             conn.commit()  # quarantine rows stay even if the gate then stops the run
             log.info("validated %s: %s", stream, results[stream])
-        quality.gate(conn, run_id, full_refresh=full_refresh)
+        quality.gate(conn, run_id, full_refresh=full_refresh,
+                     accept_mass_leaves=accept_mass_leaves)
     return results
 
 
@@ -100,6 +114,48 @@ def merge(db_url: str, run_id: str, entity: str) -> dict:
     return counts
 
 
+# Groups, calendar and Services teams: resources of two streams each (pco_sync.snapshots).
+GROUP_RESOURCES = ("groups", "events", "teams")
+
+
+def extract_resource(client, db_url: str, resource: str, run_id: str, *,
+                     window_start: datetime | None, window_end: datetime | None,
+                     full_refresh: bool) -> dict:
+    """groups, events or teams from PCO into staging: {stream: extract result}. Events are
+    read whole on their daily refresh, and until their first full pull was merged."""
+    from pco_sync import db, snapshots, streams
+
+    with db.connect(db_url) as conn:
+        first = streams.resource(resource).streams[0]
+        if not full_refresh and window_start is not None and conn.execute(
+                db.sql("sync/never_fully_synced.sql"), {"stream": first}).fetchone()[0]:
+            log.info("%s was never fully synced into this database: reading it whole", resource)
+            full_refresh = True
+        result = snapshots.extract_resource(client, conn, resource, run_id,
+                                            window_start=window_start, window_end=window_end,
+                                            full_refresh=full_refresh)
+        conn.commit()
+    log.info("extracted %s: %s", resource, result)
+    return result
+
+
+def merge_resource(db_url: str, run_id: str, resource: str) -> dict:
+    """merge_groups, merge_teams or merge_events: {summary row: counts} for both rows."""
+    from pco_sync import db
+    from pco_sync import merge as merges
+    from pco_sync import streams
+
+    fn = {"groups": merges.merge_groups, "teams": merges.merge_teams,
+          "events": merges.merge_events}[resource]
+    with db.connect(db_url) as conn:
+        counts = fn(conn, run_id)
+        conn.execute(db.sql("sync/record_full_syncs.sql"), {
+            "run_id": run_id, "streams": list(streams.resource(resource).streams)})
+        conn.commit()
+    log.info("merged %s: %s", resource, counts)
+    return counts
+
+
 def summarize(quality_results: dict | None, results: dict[str, dict | None]) -> dict:
     """One row of counts per summary row (SUMMARY_ROWS order): {"people": {"created": .., ...}}.
 
@@ -107,6 +163,8 @@ def summarize(quality_results: dict | None, results: dict[str, dict | None]) -> 
     a task returns (a push's "failed", "skipped") are kept as they come."""
     summary = {}
     for row, counts in results.items():
+        if isinstance((counts or {}).get(row), dict):  # a task making several rows
+            counts = counts[row]
         counts = dict(counts or {})
         summary[row] = {k: int(counts.pop(k, 0) or 0) for k in COUNT_KEYS if k != "quarantined"}
         summary[row].update({k: int(v or 0) for k, v in counts.items() if isinstance(v, (int, float))})

@@ -105,3 +105,12 @@ def test_a_groups_snapshot_far_smaller_than_what_is_linked_stops_the_run(db):
     with pytest.raises(quality.QualityGateError, match="full groups pull returned 2 records, "
                                                        "but 10 are linked"):
         quality.gate(db, RUN, full_refresh=False)
+
+
+def test_a_stream_with_nothing_staged_is_checked_without_great_expectations(db):
+    # a re-run whose extract now stages nothing drops the quarantine rows of the attempt before
+    db.execute("INSERT INTO sync.quarantine (run_id, stream, pco_id, check_name, payload) "
+               "VALUES (%s, 'events', 'e9', 'name_present', '{}')", (RUN,))
+    db.commit()
+    assert quality.validate(db, "events", RUN) == {"checked": 0, "passed": 0, "quarantined": 0}
+    assert db.execute("SELECT count(*) FROM sync.quarantine").fetchone()[0] == 0

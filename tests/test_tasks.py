@@ -57,3 +57,19 @@ def test_summary_rows_keep_inbound_keys_and_extra_push_keys():
     # a count a row's task does not make is blank, not a misleading zero
     assert table[2].split() == ["people", "3", "1", "5", "2", "1", "0"]
     assert table[4].split() == ["push", "people", "4", "1", "2"]
+
+
+def test_merges_of_two_runs_at_once_take_turns(sim, db, db_url):
+    """A backfill runs its DAG runs side by side: their merges must not both create people."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = seed_people(sim, 200)
+    client = client_for(sim)
+    for run in ("run-a", "run-b"):
+        tasks.extract_stream(client, db_url, "people", run, window_start=None, window_end=None,
+                             full_refresh=True)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda run: tasks.merge(db_url, run, "people"), ("run-a", "run-b")))
+    assert sorted(r["created"] for r in results) == [0, len(ids)]
+    assert sorted(r["unchanged"] for r in results) == [0, len(ids)]
+    assert db.execute("SELECT count(*), count(DISTINCT pco_id) FROM church.people").fetchone() == (len(ids), len(ids))

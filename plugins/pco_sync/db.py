@@ -12,6 +12,10 @@ import psycopg
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
 MIGRATION_LOCK = 7_304_211  # arbitrary advisory-lock key for schema changes
+# Held by every merge transaction: runs of a backfill (which does not honour the DAG's
+# max_active_runs) or a manual run beside a scheduled one then merge one after the other
+# instead of racing to create the same people.
+MERGE_LOCK = 7_304_212
 
 
 def sql(name: str) -> str:

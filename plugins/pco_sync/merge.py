@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import psycopg
 
-from pco_sync.db import sql
+from pco_sync.db import MERGE_LOCK, sql
 
 PEOPLE_STEPS = (
     "000_field_checks.sql",
@@ -42,6 +42,7 @@ COUNT_KEYS = ("created", "updated", "unchanged", "needs_review", "conflicts")
 
 def _run(conn: psycopg.Connection, run_id: str, steps: tuple[str, ...], counts: str) -> dict:
     with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MERGE_LOCK,))
         conn.execute("SELECT set_config('pco_sync.run_id', %s, true)", (run_id,))
         for step in steps:
             conn.execute(sql(f"merge/{step}"))
@@ -97,6 +98,7 @@ def _run_rows(conn: psycopg.Connection, run_id: str, steps: tuple[str, ...],
               counts: str) -> dict[str, dict]:
     """As _run, for a counts query of (summary row, counts object) rows."""
     with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MERGE_LOCK,))
         conn.execute("SELECT set_config('pco_sync.run_id', %s, true)", (run_id,))
         for step in steps:
             conn.execute(sql(f"merge/{step}"))

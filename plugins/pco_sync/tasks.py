@@ -68,7 +68,9 @@ def stream_due(stream: str, window_start, window_end, *, full_refresh: bool, man
 def extract_stream(client, db_url: str, stream: str, run_id: str, *,
                    window_start: datetime | None, window_end: datetime | None,
                    full_refresh: bool) -> dict:
-    """One stream from PCO into pco_staging.<stream> for this run (see pco_sync.extract)."""
+    """One stream from PCO into pco_staging.<stream> for this run (see pco_sync.extract).
+
+    A windowed stream whose first full pull was never merged is read whole instead."""
     from pco_sync import db
     from pco_sync.extract import extract
 
@@ -76,8 +78,15 @@ def extract_stream(client, db_url: str, stream: str, run_id: str, *,
         return extract_resource(client, db_url, stream, run_id, window_start=window_start,
                                 window_end=window_end, full_refresh=full_refresh)
     with db.connect(db_url) as conn:
-        result = extract(client, conn, stream, run_id, window_start=None if full_refresh else window_start,
-                         window_end=None if full_refresh else window_end, full_refresh=full_refresh)
+        if not full_refresh and window_start is not None and \
+                conn.execute(db.sql("sync/never_fully_synced.sql"), {"stream": stream}).fetchone()[0]:
+            log.info("%s was never fully synced into this database: reading it whole", stream)
+            full_refresh = True
+        window = {"window_start": None if full_refresh else window_start,
+                  "window_end": None if full_refresh else window_end, "full_refresh": full_refresh}
+        result = extract(client, conn, stream, run_id, **window)
+        if stream == "people":  # PCO's merge history, which links follow (merge/005)
+            result["person_mergers"] = extract(client, conn, "person_mergers", run_id, **window)
         conn.commit()
     log.info("extracted %s: %s", stream, result)
     return result
@@ -109,6 +118,8 @@ def merge(db_url: str, run_id: str, entity: str) -> dict:
     fn = {"people": merges.merge_people, "families": merges.merge_families}[entity]
     with db.connect(db_url) as conn:
         counts = fn(conn, run_id)
+        conn.execute(db.sql("sync/record_full_syncs.sql"), {"run_id": run_id, "streams": [
+            s for s, e in ENTITY_OF_STREAM.items() if e == entity]})
         conn.commit()
     log.info("merged %s: %s", entity, counts)
     return counts
@@ -165,21 +176,16 @@ def summarize(quality_results: dict | None, results: dict[str, dict | None]) -> 
     for row, counts in results.items():
         if isinstance((counts or {}).get(row), dict):  # a task making several rows
             counts = counts[row]
-        counts = dict(counts or {})
-        summary[row] = {k: int(counts.pop(k, 0) or 0) for k in COUNT_KEYS if k != "quarantined"}
-        summary[row].update({k: int(v or 0) for k, v in counts.items() if isinstance(v, (int, float))})
-    for row in summary:
-        if row in ENTITIES:
-            summary[row] = {k: summary[row].get(k, 0) for k in COUNT_KEYS} | summary[row]
+        given = {k: int(v or 0) for k, v in (counts or {}).items() if isinstance(v, (int, float))}
+        summary[row] = {k: given.pop(k, 0) for k in COUNT_KEYS} | given if row in ENTITIES else given
     for stream, result in (quality_results or {}).items():
         entity = ENTITY_OF_STREAM.get(stream, stream)
-        summary.setdefault(entity, dict.fromkeys(COUNT_KEYS, 0))
-        summary[entity]["quarantined"] = summary[entity].get("quarantined", 0) + \
-            int((result or {}).get("quarantined") or 0)
+        row = summary.setdefault(entity, dict.fromkeys(COUNT_KEYS, 0))
+        row["quarantined"] = row.get("quarantined", 0) + int((result or {}).get("quarantined") or 0)
     return summary
 
 
-def _columns(summary: dict) -> list[str]:
+def summary_columns(summary: dict) -> list[str]:
     """COUNT_KEYS first, then any other keys in first-seen order."""
     keys = list(COUNT_KEYS)
     for counts in summary.values():
@@ -190,7 +196,7 @@ def _columns(summary: dict) -> list[str]:
 def summary_table(summary: dict) -> str:
     """The summary as a fixed-width text table (logs, demo); a blank is a count the row's
     task does not make ..."""
-    keys = _columns(summary)
+    keys = summary_columns(summary)
     head = ["entity", *keys]
     rows = [[e, *(str(summary[e][k]) if k in summary[e] else "" for k in keys)] for e in summary]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
@@ -200,7 +206,7 @@ def summary_table(summary: dict) -> str:
 
 def summary_markdown(summary: dict) -> str:
     """... and as a Markdown table."""
-    keys = _columns(summary)
+    keys = summary_columns(summary)
     lines = ["| entity | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     lines += [f"| {e} | " + " | ".join(str(summary[e].get(k, "")) for k in keys) + " |" for e in summary]
     return "\n".join(lines)

@@ -297,3 +297,15 @@ def test_pco_outage_stops_the_push_without_duplicates(db, sim):
     counts = push_people(db, client, "run-2", DEFAULT, full_push=True)
     assert counts["created"] == 5
     assert sorted(int(p["remote_id"]) for p in pco_people(sim)) == ids
+
+
+def test_a_failure_nobody_needs_any_more_is_resolved(db, sim):
+    bad = local_person(db, "Bad", "Gender", gender="X")
+    client = client_for(sim)
+    push_people(db, client, RUN, DEFAULT)
+    assert value(db, "SELECT count(*) FROM sync.push_failures WHERE resolved_at IS NULL") == 1
+    db.execute("DELETE FROM church.people WHERE id = %s", (bad,))  # staff removed the record
+    db.commit()
+    counts = push_people(db, client, "run-2", DEFAULT)
+    assert counts["failed"] == 0 and counts["requests"] == 0
+    assert value(db, "SELECT count(*) FROM sync.push_failures WHERE resolved_at IS NULL") == 0

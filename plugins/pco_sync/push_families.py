@@ -24,4 +24,5 @@ def push_families(conn: psycopg.Connection, client: PcoClient | None, run_id: st
     """Counts per family: created, updated, unchanged, failed, skipped (+ reasons, requests,
     operations in a dry run)."""
     return run_steps(conn, client, run_id, STEPS, {"full_push": full_push}, dry_run=dry_run,
-                     after_send=after_send, unchanged_sql=UNCHANGED)
+                     after_send=after_send, unchanged_sql=UNCHANGED,
+                     entities=("family", "family_member"))

@@ -25,4 +25,5 @@ def push_memberships(conn: psycopg.Connection, client: PcoClient | None, run_id:
         conn.rollback()
         return dict(EMPTY)
     return run_steps(conn, client, run_id, STEPS, {"full_push": full_push}, dry_run=dry_run,
-                     after_send=after_send, unchanged_sql=UNCHANGED, kinds=KINDS)
+                     after_send=after_send, unchanged_sql=UNCHANGED,
+                     entities=("group_membership",), kinds=KINDS)

@@ -29,7 +29,8 @@ def push_people(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
     return run_steps(conn, client, run_id, STEPS,
                      {**settings.sql_params(), "full_push": full_push}, dry_run=dry_run,
                      after_send=after_send, before=lambda: _scope(conn, settings),
-                     unchanged_sql=UNCHANGED)
+                     unchanged_sql=UNCHANGED,
+                     entities=("person", "email", "phone_number", "address"))
 
 
 def _scope(conn: psycopg.Connection, settings: PushSettings) -> None:

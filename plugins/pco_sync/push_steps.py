@@ -14,21 +14,27 @@ def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
               steps: list[tuple[str, str, bool]], params: dict, *, dry_run: bool = False,
               after_send=None, before: Callable[[], None] | None = None,
               unchanged_sql: str | None = None,
-              kinds: dict[tuple[str, str], str] | None = None) -> dict:
+              kinds: dict[tuple[str, str], str] | None = None,
+              entities: tuple[str, ...] = ()) -> dict:
     """Plan, send and save each (plan, save, journal) step in order; later steps plan after
     earlier ones saved (contacts see the people just linked). Returns the counts (see
     tally) plus the skip reasons, the requests made and, in a dry run, the operations.
-    unchanged_sql counts the linked records not touched (param: touched ids)."""
+    unchanged_sql counts the linked records not touched (param: touched ids). Open failures
+    and journal rows of `entities` that no plan asked for any more are settled."""
     pusher = Pusher(conn, client, run_id, dry_run=dry_run, after_send=after_send)
     requests_before = client.stats.requests if client else 0
-    results, skipped = [], []
+    results, skipped, planned = [], [], []
     try:
         if before:
             before()
         for plan, save, journal in steps:
             ops, skips = pusher.plan(plan, params)
+            planned += [f"{o.entity} {o.key} {o.operation}" for o in ops]
+            planned += [f"{s['entity']} {s['key']} {s['operation']}" for s in skips]
             results += pusher.execute(ops, save, journal=journal)
             skipped += skips
+        settle(conn, entities, planned)
+        pusher.commit()
         counts = tally(results, skipped, kinds)
         if "deleted" not in (kinds or {}).values():
             counts.pop("deleted")
@@ -47,6 +53,19 @@ def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
     if dry_run:
         counts["operations"] = pusher.operations
     return counts
+
+
+def settle(conn: psycopg.Connection, entities: tuple[str, ...], planned: list[str]) -> None:
+    """A failure or journal row whose write no plan wants now (the record was deleted,
+    fixed, or linked by the inbound merge) is over: resolve / forget it."""
+    if not entities:
+        return
+    args = {"entities": list(entities), "planned": planned}
+    conn.execute("UPDATE sync.push_failures SET resolved_at = now() WHERE resolved_at IS NULL "
+                 "AND entity = ANY (%(entities)s) "
+                 "AND NOT (entity || ' ' || key || ' ' || operation = ANY (%(planned)s))", args)
+    conn.execute("DELETE FROM sync.push_pending WHERE entity = ANY (%(entities)s) "
+                 "AND NOT (entity || ' ' || key || ' ' || operation = ANY (%(planned)s))", args)
 
 
 def tally(results: list[Result], skipped: list[dict],

@@ -18,7 +18,7 @@ from datetime import datetime
 import psycopg
 from psycopg import sql
 
-from . import streams
+from . import db, streams
 from .client import PcoClient, resolve
 
 log = logging.getLogger(__name__)
@@ -26,41 +26,10 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 200  # two pages of 100
 BATCH_TABLE = "pco_extract_batch"
 
-CREATE_BATCH = f"""
-DROP TABLE IF EXISTS pg_temp.{BATCH_TABLE};
-CREATE TEMP TABLE {BATCH_TABLE} (
-    seq             bigint      NOT NULL,  -- read order: on equal updated_at the later wins
-    pco_id          text        NOT NULL,
-    pco_updated_at  timestamptz,
-    record          jsonb       NOT NULL
-) ON COMMIT DROP
-"""
-
-# One row per pco_id from the batch; across batches the newest updated_at stays.
-UPSERT_BATCH = """
-INSERT INTO {table} AS staged (run_id, pco_id, pco_updated_at, record)
-SELECT DISTINCT ON (batch.pco_id)
-       %(run_id)s, batch.pco_id, batch.pco_updated_at, batch.record
-FROM pg_temp.{batch} AS batch
-ORDER BY batch.pco_id, batch.pco_updated_at DESC NULLS LAST, batch.seq DESC
-ON CONFLICT (run_id, pco_id) DO UPDATE
-SET pco_updated_at = excluded.pco_updated_at,
-    record         = excluded.record,
-    loaded_at      = now()
-WHERE staged.pco_updated_at IS NULL
-   OR excluded.pco_updated_at >= staged.pco_updated_at
-"""
-
-RECORD_EXTRACT = """
-INSERT INTO pco_staging.extracts
-    (run_id, stream, mode, window_start, window_end, records, requests)
-VALUES (%(run_id)s, %(stream)s, %(mode)s, %(window_start)s, %(window_end)s,
-        %(records)s, %(requests)s)
-ON CONFLICT (run_id, stream) DO UPDATE
-SET mode = excluded.mode, window_start = excluded.window_start,
-    window_end = excluded.window_end, records = excluded.records,
-    requests = excluded.requests, finished_at = now()
-"""
+# The statements, in include/sql/extract/ (the batch table's name is fixed there).
+CREATE_BATCH = db.sql("extract/create_batch.sql")
+UPSERT_BATCH = db.sql("extract/upsert_batch.sql")
+RECORD_EXTRACT = db.sql("extract/record_extract.sql")
 
 
 def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: str, *,

@@ -11,7 +11,9 @@ exactly those windows) and does, in order:
    `pco_staging.people` / `pco_staging.households`, keyed by (run id, PCO id), so a re-run
    replaces its own rows. People come with their emails, phone numbers and addresses
    (`include=`); the incremental window reaches back a few minutes before the interval start,
-   because offset paging is not a snapshot. **Households snapshot on full refresh and every
+   because offset paging is not a snapshot; PCO's merge history (`person_mergers`) is read on
+   the same window. A windowed stream never yet pulled whole into this database is pulled
+   whole by its next run (the first sync). **Households snapshot on full refresh and every
    6 hours**: adding or removing a member does not bump `updated_at` in PCO, so households
    and their members are read whole rather than by window: on full refreshes, on manual
    runs, and on the scheduled run whose interval contains 00:00, 06:00, 12:00 or 18:00 UTC
@@ -36,6 +38,9 @@ exactly those windows) and does, in order:
    memberships at once: if PCO is right, run with `accept_mass_leaves`).
 4. **merge_people**, then **merge_families**: set-based SQL from `include/sql/merge/`, one
    transaction each; local edits are kept, conflicts and ambiguous matches are recorded.
+   Links follow PCO's person merges; linked people and families a full pull no longer has
+   go to `sync.removed_in_pco` (kept locally, never re-created in PCO). Merges take one
+   database lock, so backfill runs side by side still merge one at a time.
    Then **merge_groups**, **merge_teams**, **merge_events** (one transaction each, two summary
    rows each): groups under the department "PCO Groups" (a sub-department per group type),
    teams under "PCO Services Teams", archived and deleted ones kept and marked. Memberships
@@ -54,9 +59,13 @@ exactly those windows) and does, in order:
    what was written, so the next pull counts it unchanged; PCO refusals go to
    `sync.push_failures` and are retried with backoff without failing the run. Who and what
    is pushed: the `pco_sync_push_*` Variables (`airflow_settings.yaml`).
-6. **summarize**: created / updated / unchanged / quarantined / needing review / conflicts
-   per entity, returned as the task's XCom (the summarize task instance's XCom tab:
-   `return_value`, plus one entry per entity), and printed as a table in its log.
+6. **summarize**: created / updated / unchanged / quarantined / needing review / conflicts /
+   removed in PCO per entity (and the pushes' counts): the run's **Sync summary** tab in the
+   UI (plugin `pco_sync`), the task's XCom, and a table in its log.
+
+## Backfills
+`airflow backfill create --dag-id pco_sync --from-date ... --to-date ...` makes one run per
+15-minute interval in the range, each re-pulling exactly its window (a scheduler must run).
 
 ## Params (manual runs)
 - `full_refresh` (default `false`): pull everything, not just the window.

@@ -27,6 +27,7 @@ import psycopg
 from psycopg import sql
 
 from . import streams
+from .db import sql as sql_file
 
 log = logging.getLogger(__name__)
 
@@ -137,16 +138,7 @@ def _id_check() -> Check:
 PEOPLE_FRAMES = (
     Frame(
         "people",
-        """
-        SELECT staged.pco_id,
-               staged.record ->> 'id'                            AS id,
-               staged.record -> 'attributes' ->> 'first_name'    AS first_name,
-               staged.record -> 'attributes' ->> 'last_name'     AS last_name,
-               staged.record -> 'attributes' ->> 'birthdate'     AS birthdate,
-               staged.record -> 'attributes' ->> 'status'        AS status
-        FROM pco_staging.people AS staged
-        WHERE staged.run_id = %(run_id)s
-        """,
+        sql_file("quality/frame_people.sql"),
         _derive_people,
         ("pco_id", "first_name", "last_name", "birthdate", "status"),
         (
@@ -173,17 +165,7 @@ PEOPLE_FRAMES = (
     ),
     Frame(
         "people_emails",
-        """
-        SELECT staged.pco_id,
-               email.value ->> 'id'                         AS email_id,
-               email.value -> 'attributes' ->> 'address'    AS address
-        FROM pco_staging.people AS staged
-        CROSS JOIN LATERAL jsonb_array_elements(
-            CASE jsonb_typeof(staged.record -> 'included' -> 'emails')
-                WHEN 'array' THEN staged.record -> 'included' -> 'emails'
-                ELSE '[]'::jsonb END) AS email
-        WHERE staged.run_id = %(run_id)s
-        """,
+        sql_file("quality/frame_people_emails.sql"),
         _derive_emails,
         ("pco_id", "email_id", "address"),
         (
@@ -195,17 +177,7 @@ PEOPLE_FRAMES = (
     ),
     Frame(
         "people_phone_numbers",
-        """
-        SELECT staged.pco_id,
-               phone.value ->> 'id'                         AS phone_id,
-               phone.value -> 'attributes' ->> 'number'     AS number
-        FROM pco_staging.people AS staged
-        CROSS JOIN LATERAL jsonb_array_elements(
-            CASE jsonb_typeof(staged.record -> 'included' -> 'phone_numbers')
-                WHEN 'array' THEN staged.record -> 'included' -> 'phone_numbers'
-                ELSE '[]'::jsonb END) AS phone
-        WHERE staged.run_id = %(run_id)s
-        """,
+        sql_file("quality/frame_people_phone_numbers.sql"),
         _derive_phones,
         ("pco_id", "phone_id", "number"),
         (
@@ -220,16 +192,7 @@ PEOPLE_FRAMES = (
 HOUSEHOLD_FRAMES = (
     Frame(
         "households",
-        """
-        SELECT staged.pco_id,
-               staged.record ->> 'id'                       AS id,
-               staged.record -> 'attributes' ->> 'name'     AS name,
-               CASE jsonb_typeof(staged.record -> 'included' -> 'people')
-                   WHEN 'array' THEN jsonb_array_length(staged.record -> 'included' -> 'people')
-                   ELSE 0 END                               AS members
-        FROM pco_staging.households AS staged
-        WHERE staged.run_id = %(run_id)s
-        """,
+        sql_file("quality/frame_households.sql"),
         _derive_households,
         ("pco_id", "name", "members"),
         (
@@ -247,32 +210,11 @@ FRAMES = {"people": PEOPLE_FRAMES, "households": HOUSEHOLD_FRAMES}
 
 
 # ---- validate ---------------------------------------------------------------------------
-FORGET_FIXED = """
-DELETE FROM sync.quarantine AS q
-WHERE q.run_id = %(run_id)s
-  AND q.stream = %(stream)s
-  AND q.resolved_at IS NULL
-  AND NOT EXISTS (
-      SELECT 1
-      FROM unnest(%(pco_ids)s::text[], %(checks)s::text[]) AS failed (pco_id, check_name)
-      WHERE failed.pco_id = q.pco_id AND failed.check_name = q.check_name)
-"""
+FORGET_FIXED = sql_file("quality/forget_fixed.sql")
 
-QUARANTINE = """
-INSERT INTO sync.quarantine (run_id, stream, pco_id, check_name, detail, payload)
-SELECT %(run_id)s, %(stream)s, failed.pco_id, failed.check_name, failed.detail, staged.record
-FROM unnest(%(pco_ids)s::text[], %(checks)s::text[], %(details)s::text[])
-         AS failed (pco_id, check_name, detail)
-JOIN pco_staging.{stream} AS staged
-  ON staged.run_id = %(run_id)s AND staged.pco_id = failed.pco_id
-ON CONFLICT DO NOTHING
-"""
+QUARANTINE = sql_file("quality/quarantine.sql")
 
-COUNTS = """
-SELECT (SELECT count(*) FROM pco_staging.{stream} WHERE run_id = %(run_id)s),
-       (SELECT count(DISTINCT q.pco_id) FROM sync.quarantine AS q
-        WHERE q.run_id = %(run_id)s AND q.stream = %(stream)s)
-"""
+COUNTS = sql_file("quality/batch_counts.sql")
 
 
 def validate(conn: psycopg.Connection, stream: str, run_id: str) -> dict:
@@ -387,17 +329,9 @@ def _write(conn, stream: str, run_id: str, failures: dict) -> None:
 # Local tables whose rows linked to PCO (pco_id set) a snapshot of the stream must cover.
 LINKED = {"people": ("church", "people"), "households": ("church", "families")}
 
-EXTRACTS = """
-SELECT extracts.stream, extracts.mode
-FROM pco_staging.extracts
-WHERE extracts.run_id = %(run_id)s
-ORDER BY extracts.stream
-"""
+EXTRACTS = sql_file("quality/extracts_of_run.sql")
 
-HAS_PCO_ID = """
-SELECT 1 FROM information_schema.columns
-WHERE table_schema = %s AND table_name = %s AND column_name = 'pco_id'
-"""
+HAS_PCO_ID = sql_file("quality/has_pco_id.sql")
 
 
 def gate(conn: psycopg.Connection, run_id: str, *, full_refresh: bool,

@@ -109,6 +109,7 @@ def test_backfill_pulls_exactly_each_windows_people(synced_db):
                "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # only the backfill's runs
                # Task runners report to the API server's execution API: on a free port.
                "AIRFLOW__API__PORT": str(port),
+               "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/"}
         shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
         airflow(env, "dags", "reserialize")
@@ -133,7 +134,7 @@ def test_backfill_pulls_exactly_each_windows_people(synced_db):
         wait_until_up(f"http://127.0.0.1:{port}/api/v2/monitor/health", servers[0])
         servers.append(start("scheduler"))
         try:
-            deadline = time.monotonic() + 240
+            deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
                 runs = backfill_runs(before)
                 if len(runs) == 2 and all(s in ("success", "failed") for s, _, _ in runs.values()):

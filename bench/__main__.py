@@ -1,34 +1,75 @@
 """make bench: run every benchmark, print each figure beside its bound, and write them to
 bench/results.json as {"name": {"value", "bound", "ratio", "target"}} (ratio = value/bound;
-target = the largest acceptable ratio). Exits non-zero when a figure misses its target."""
+target = the largest acceptable ratio). Exits non-zero when a figure misses its target.
+
+`python -m bench extract merge` runs only those suites and updates their figures in
+results.json, keeping the others.
+"""
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
-from bench import generator, push
+from bench import extract, generator, groups, merge, push
 
 RESULTS = Path(__file__).with_name("results.json")
-SUITES = [generator, push]
+SUITES = {"generator": generator, "extract": extract, "merge": merge, "push": push,
+          "groups": groups}
+KEYS = ("value", "bound", "ratio", "target")
 
 
-def main() -> int:
+def with_ratio(fig: dict) -> dict:
+    """The figure with ratio = value / bound (None when there is no bound to divide by)."""
+    ratio = round(fig["value"] / fig["bound"], 3) if fig["bound"] else None
+    return {**fig, "ratio": ratio}
+
+
+def within(fig: dict) -> bool:
+    return fig["ratio"] is not None and fig["ratio"] <= fig["target"]
+
+
+def results(figures: dict[str, dict], previous: dict | None = None) -> dict[str, dict]:
+    """What results.json holds: the previous entries, updated with these figures."""
+    out = dict(previous or {})
+    out.update({name: {k: fig[k] for k in KEYS} for name, fig in figures.items()})
+    return out
+
+
+def table(figures: dict[str, dict]) -> str:
+    head = ("figure", "value", "bound", "ratio", "target", "")
+    rows = [(name, f"{f['value']:,.6g} {f.get('unit', '')}".strip(),
+             f"{f['bound']:,.6g} {f.get('unit', '')}".strip(),
+             "-" if f["ratio"] is None else f"{f['ratio']:.3f}", f"<= {f['target']}",
+             "ok" if within(f) else "MISSED") for name, f in figures.items()]
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
+    line = lambda r: "  ".join(c.ljust(w) if i in (0, 5) else c.rjust(w)  # noqa: E731
+                               for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+    return "\n".join([line(head), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+def main(argv: list[str]) -> int:
+    unknown = [a for a in argv if a not in SUITES]
+    if unknown:
+        print(f"unknown suite(s) {', '.join(unknown)}; known: {', '.join(SUITES)}",
+              file=sys.stderr)
+        return 2
     figures: dict[str, dict] = {}
-    for suite in SUITES:
-        for name, fig in suite.run().items():
-            fig["ratio"] = round(fig["value"] / fig["bound"], 3) if fig["bound"] else None
-            figures[name] = fig
-            ok = fig["ratio"] is not None and fig["ratio"] <= fig["target"]
-            print(f"{name:<48} {fig['value']:>12.3f} {fig.get('unit', ''):<4} bound "
-                  f"{fig['bound']:>10.3f}  ratio {fig['ratio']:>6}  target <= {fig['target']}"
-                  f"  {'ok' if ok else 'MISSED'}", flush=True)
-    RESULTS.write_text(json.dumps({k: {x: v[x] for x in ("value", "bound", "ratio", "target")}
-                                   for k, v in figures.items()}, indent=2))
-    missed = [k for k, v in figures.items() if v["ratio"] is None or v["ratio"] > v["target"]]
-    print(f"wrote {RESULTS}; {len(figures) - len(missed)} of {len(figures)} within target")
+    started = time.perf_counter()
+    for name in argv or SUITES:
+        t = time.perf_counter()
+        for fig_name, fig in SUITES[name].run().items():
+            figures[fig_name] = with_ratio(fig)
+        print(f"{name}: done in {time.perf_counter() - t:.0f} s\n", flush=True)
+    print(table(figures))
+    previous = json.loads(RESULTS.read_text()) if argv and RESULTS.exists() else None
+    RESULTS.write_text(json.dumps(results(figures, previous), indent=2) + "\n")
+    missed = [k for k, v in figures.items() if not within(v)]
+    print(f"\nwrote {RESULTS.name}; {len(figures) - len(missed)} of {len(figures)} within "
+          f"target; {time.perf_counter() - started:.0f} s in all")
     return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

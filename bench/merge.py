@@ -1,0 +1,107 @@
+"""The first sync of a 100,000-person church: merge_people then merge_families (pco_sync.merge,
+each one transaction, as the DAG runs them) from this run's staged rows into an empty church
+schema, against COPY of the same rows in the same run (target: at most 3 times).
+
+The COPY baseline: the rows the merge wrote to church.people, emails, phone_numbers,
+addresses, families and family_members, taken out with COPY TO and loaded back with COPY
+FROM into the same tables, emptied (their indexes, foreign keys and triggers included), in
+one transaction. That is the cheapest way to land exactly the merge's output. The merge also
+matches, compares and keeps the sync's own records (agreed states, conflicts, review); the
+bound leaves it 3 times the pure load for all of that.
+
+The staged rows are the extract benchmark's (or extracted now, see bench.church). Per-step
+times of the merge SQL are printed too, so a miss shows what dominates.
+"""
+from __future__ import annotations
+
+import time
+
+from bench import church
+from pco_sync import db as pco_db
+from pco_sync import merge
+
+# Parents before children, so COPY FROM meets every foreign key.
+TABLES = ("people", "families", "family_members", "emails", "phone_numbers", "addresses")
+TARGET = 3.0
+
+
+def run() -> dict[str, dict]:
+    db_url = church.database()
+    run_id = church.ensure_staged(db_url)
+    with pco_db.connect(db_url) as conn:
+        empty(conn)
+        clock = StepClock(conn)
+        started = time.perf_counter()
+        clock.entity = "people"
+        people = merge.merge_people(clock, run_id)
+        clock.entity = "families"
+        families = merge.merge_families(clock, run_id)
+        merge_seconds = time.perf_counter() - started
+        if people["created"] < church.PEOPLE:
+            raise RuntimeError(f"the merge created {people['created']} people, expected "
+                               f"{church.PEOPLE}: not a first sync into an empty church")
+        rows = {t: take(conn, t) for t in TABLES}
+        empty(conn)
+        started = time.perf_counter()
+        with conn.transaction():
+            for table in TABLES:
+                put(conn, table, rows[table])
+        copy_seconds = time.perf_counter() - started
+        counts = {t: conn.execute(f"SELECT count(*) FROM church.{t}").fetchone()[0]
+                  for t in TABLES}
+        conn.commit()
+    print(f"merge: people {people}, families {families}", flush=True)
+    print("merge: COPY baseline " + ", ".join(f"{t} {n:,}" for t, n in counts.items()) +
+          f" rows in {copy_seconds:.2f} s", flush=True)
+    print(f"merge: {merge_seconds:.2f} s; slowest steps: " + ", ".join(
+        f"{name} {secs:.2f}" for name, secs in clock.slowest(8)), flush=True)
+    return {"merge.first_sync_100k_seconds": {
+        "value": round(merge_seconds, 2), "bound": round(copy_seconds, 2), "target": TARGET,
+        "unit": "s"}}
+
+
+def empty(conn) -> None:
+    """Every church and sync table emptied (staging kept): an empty church schema."""
+    tables = conn.execute("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables "
+                          "WHERE schemaname IN ('church', 'sync')").fetchall()
+    conn.execute("TRUNCATE " + ", ".join(t for (t,) in tables) + " RESTART IDENTITY CASCADE")
+    conn.commit()
+
+
+def take(conn, table: str) -> bytes:
+    out = bytearray()
+    with conn.cursor().copy(f"COPY church.{table} TO STDOUT") as copy:
+        for chunk in copy:
+            out += chunk
+    conn.commit()
+    return bytes(out)
+
+
+def put(conn, table: str, data: bytes) -> None:
+    with conn.cursor().copy(f"COPY church.{table} FROM STDIN") as copy:
+        copy.write(data)
+
+
+class StepClock:
+    """The connection merge.py is given, timing each include/sql/merge step it executes
+    (a step is recognised by its text) and passing everything else through."""
+
+    def __init__(self, conn):
+        self.conn, self.entity, self.seconds = conn, "", {}
+        self.names = {f.read_text(encoding="utf-8"): f.stem
+                      for f in (pco_db.SQL_DIR / "merge").glob("*.sql")}
+
+    def execute(self, query, *args, **kwargs):
+        started = time.perf_counter()
+        cur = self.conn.execute(query, *args, **kwargs)
+        name = self.names.get(query) if isinstance(query, str) else None
+        if name:
+            key = f"{self.entity}/{name}"
+            self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - started
+        return cur
+
+    def slowest(self, n: int) -> list[tuple[str, float]]:
+        return sorted(self.seconds.items(), key=lambda kv: -kv[1])[:n]
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)

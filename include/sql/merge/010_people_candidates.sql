@@ -1,39 +1,93 @@
--- This run's PCO people, minus quarantined rows, as typed and normalised columns.
--- The run id comes from current_setting('pco_sync.run_id') (set by merge.py per transaction).
+-- This run's PCO people, minus quarantined rows, as typed and normalised columns, and their
+-- emails, phone numbers and addresses flattened. The run id comes from
+-- current_setting('pco_sync.run_id') (set by merge.py per transaction).
+--
+-- The records are read twice here; later steps use these tables. "(SELECT ... OFFSET 0)"
+-- computes a value once per row: the planner would otherwise copy the expression into
+-- every reference, and each record -> 'x' decompresses the whole record again.
 DROP TABLE IF EXISTS merge_people_stage;
 CREATE TEMP TABLE merge_people_stage ON COMMIT DROP AS
-WITH this_run AS (
-    SELECT s.pco_id, s.record, s.record -> 'attributes' AS a
-      FROM pco_staging.people s
-     WHERE s.run_id = current_setting('pco_sync.run_id')
-       AND NOT EXISTS (SELECT 1
-                         FROM sync.quarantine q
-                        WHERE q.run_id = s.run_id
-                          AND q.stream = 'people'
-                          AND q.pco_id = s.pco_id)
-)
-SELECT pco_id,
-       nullif(btrim(a ->> 'first_name'), '')   AS first_name,
-       nullif(btrim(a ->> 'last_name'), '')    AS last_name,
-       nullif(btrim(a ->> 'nickname'), '')     AS nickname,
-       nullif(btrim(a ->> 'middle_name'), '')  AS middle_name,
-       sync.try_date(a ->> 'birthdate')        AS birthdate,
-       nullif(btrim(a ->> 'gender'), '')       AS gender,
-       CASE WHEN lower(a ->> 'status') = 'inactive' THEN 'inactive' ELSE 'active' END AS status,
-       nullif(btrim(a ->> 'membership'), '')   AS membership,
-       sync.try_bool(a ->> 'child')            AS child,
-       record
-  FROM this_run;
+SELECT s.pco_id,
+       nullif(btrim(r.a ->> 'first_name'), '')   AS first_name,
+       nullif(btrim(r.a ->> 'last_name'), '')    AS last_name,
+       nullif(btrim(r.a ->> 'nickname'), '')     AS nickname,
+       nullif(btrim(r.a ->> 'middle_name'), '')  AS middle_name,
+       sync.try_date(r.a ->> 'birthdate')        AS birthdate,
+       nullif(btrim(r.a ->> 'gender'), '')       AS gender,
+       CASE WHEN lower(r.a ->> 'status') = 'inactive' THEN 'inactive' ELSE 'active' END AS status,
+       nullif(btrim(r.a ->> 'membership'), '')   AS membership,
+       sync.try_bool(r.a ->> 'child')            AS child
+  FROM pco_staging.people s
+ CROSS JOIN LATERAL (SELECT s.record -> 'attributes' AS a OFFSET 0) r
+ WHERE s.run_id = current_setting('pco_sync.run_id')
+   AND NOT EXISTS (SELECT 1
+                     FROM sync.quarantine q
+                    WHERE q.run_id = s.run_id
+                      AND q.stream = 'people'
+                      AND q.pco_id = s.pco_id);
 ALTER TABLE merge_people_stage ADD PRIMARY KEY (pco_id);
+-- Temp tables are analysed for the next joins' sake, on the columns those join on: the
+-- others would cost more to sample than they tell the planner.
+ANALYZE merge_people_stage (pco_id, birthdate);
+
+-- PCO's contacts, one row per listed item, fields named as the church tables name them and
+-- every value as text (the form sync.text_fields gives; agreed states are kept in it).
+-- Emails and numbers without a value are left out; items without an id stay here (the
+-- email rung matches on them) and are left out of the contact merge.
+DROP TABLE IF EXISTS merge_people_stage_contacts;
+CREATE TEMP TABLE merge_people_stage_contacts ON COMMIT DROP AS
+WITH items AS (
+    SELECT p.pco_id AS person_pco_id, k.kind, x.item ->> 'id' AS pco_id, a.a
+      FROM (SELECT s.pco_id, s.record -> 'included' AS inc   -- merge_people_stage's rows
+              FROM pco_staging.people s
+             WHERE s.run_id = current_setting('pco_sync.run_id')
+               AND NOT EXISTS (SELECT 1
+                                 FROM sync.quarantine q
+                                WHERE q.run_id = s.run_id
+                                  AND q.stream = 'people'
+                                  AND q.pco_id = s.pco_id)
+            OFFSET 0) p
+     CROSS JOIN (VALUES ('email', 'emails'), ('phone_number', 'phone_numbers'),
+                        ('address', 'addresses')) AS k(kind, included_key)
+     CROSS JOIN LATERAL jsonb_array_elements(
+               CASE WHEN jsonb_typeof(p.inc -> k.included_key) = 'array'
+                    THEN p.inc -> k.included_key ELSE '[]' END) AS x(item)
+     CROSS JOIN LATERAL (SELECT x.item -> 'attributes' AS a OFFSET 0) a
+),
+fields AS (
+    SELECT person_pco_id, kind, pco_id,
+           CASE kind WHEN 'email' THEN nullif(btrim(a ->> 'address'), '')
+                     WHEN 'phone_number' THEN nullif(btrim(a ->> 'number'), '') END AS value,
+           CASE kind
+           WHEN 'email' THEN jsonb_build_object(
+               'address', nullif(btrim(a ->> 'address'), ''),
+               'location', a ->> 'location',
+               'is_primary', coalesce(sync.try_bool(a ->> 'primary'), false)::text)
+           WHEN 'phone_number' THEN jsonb_build_object(
+               'number', nullif(btrim(a ->> 'number'), ''),
+               'location', a ->> 'location',
+               'is_primary', coalesce(sync.try_bool(a ->> 'primary'), false)::text)
+           -- Older API versions send one `street` (lines joined by a newline).
+           WHEN 'address' THEN jsonb_build_object(
+               'street_line_1', CASE WHEN a ? 'street_line_1' THEN a ->> 'street_line_1'
+                                     ELSE nullif(split_part(a ->> 'street', E'\n', 1), '') END,
+               'street_line_2', CASE WHEN a ? 'street_line_1' THEN a ->> 'street_line_2'
+                                     ELSE nullif(substr(a ->> 'street',
+                                              strpos(a ->> 'street', E'\n') + 1), a ->> 'street') END,
+               'city', a ->> 'city', 'state', a ->> 'state', 'zip', a ->> 'zip',
+               'country_code', a ->> 'country_code', 'location', a ->> 'location',
+               'is_primary', coalesce(sync.try_bool(a ->> 'primary'), false)::text)
+           END AS fields
+      FROM items
+)
+SELECT person_pco_id, kind, pco_id, fields
+  FROM fields
+ WHERE kind = 'address' OR value IS NOT NULL;
 
 -- Each person's PCO emails, normalised as the email rung compares them.
 DROP TABLE IF EXISTS merge_people_stage_emails;
 CREATE TEMP TABLE merge_people_stage_emails ON COMMIT DROP AS
-SELECT DISTINCT s.pco_id, lower(btrim(e -> 'attributes' ->> 'address')) AS address_norm
-  FROM merge_people_stage s
- CROSS JOIN LATERAL jsonb_array_elements(
-           CASE WHEN jsonb_typeof(s.record -> 'included' -> 'emails') = 'array'
-                THEN s.record -> 'included' -> 'emails' ELSE '[]' END) AS e
- WHERE nullif(btrim(e -> 'attributes' ->> 'address'), '') IS NOT NULL;
-ANALYZE merge_people_stage;
+SELECT DISTINCT person_pco_id AS pco_id, lower(fields ->> 'address') AS address_norm
+  FROM merge_people_stage_contacts
+ WHERE kind = 'email';
 ANALYZE merge_people_stage_emails;

@@ -6,7 +6,7 @@ DROP TABLE IF EXISTS merge_people;
 CREATE TEMP TABLE merge_people (
     pco_id      text PRIMARY KEY,
     person_id   bigint,
-    outcome     text NOT NULL,   -- linked, new, needs_review, then created/updated/unchanged
+    outcome     text NOT NULL,   -- linked, link, created, needs_review; then updated/unchanged
     reason      text,
     candidates  bigint[]
 ) ON COMMIT DROP;
@@ -35,6 +35,9 @@ by_name AS (
         ON sync.norm_name(p.last_name) = sync.norm_name(u.last_name)
        AND sync.norm_name(p.first_name) = sync.norm_name(u.first_name)
        AND p.birthdate = u.birthdate
+     WHERE u.birthdate IS NOT NULL
+       -- A church with nobody yet (a first sync) skips normalising every PCO name.
+       AND EXISTS (SELECT 1 FROM church.people)
      GROUP BY u.pco_id
 ),
 decided AS (
@@ -56,11 +59,15 @@ claims AS (
      WHERE cardinality(d.ids) = 1
      GROUP BY d.ids[1]
 )
+-- Nobody matched: created in 030, under an id drawn here from church.people's own sequence
+-- (so no second pass over this table has to note the ids the insert made).
 INSERT INTO merge_people (pco_id, person_id, outcome, reason, candidates)
 SELECT d.pco_id,
-       CASE WHEN cardinality(d.ids) = 1 AND p.pco_id IS NULL AND c.claimants = 1
+       CASE WHEN d.ids IS NULL
+            THEN nextval((SELECT pg_get_serial_sequence('church.people', 'id'))::regclass)
+            WHEN cardinality(d.ids) = 1 AND p.pco_id IS NULL AND c.claimants = 1
             THEN d.ids[1] END,
-       CASE WHEN d.ids IS NULL THEN 'new'
+       CASE WHEN d.ids IS NULL THEN 'created'
             WHEN cardinality(d.ids) = 1 AND p.pco_id IS NULL AND c.claimants = 1 THEN 'link'
             ELSE 'needs_review' END,
        CASE WHEN d.ids IS NULL THEN NULL
@@ -84,7 +91,8 @@ UPDATE church.people p
 INSERT INTO sync.match_review (run_id, pco_id, reason, candidates, payload)
 SELECT current_setting('pco_sync.run_id'), m.pco_id, m.reason, m.candidates, s.record
   FROM merge_people m
-  JOIN merge_people_stage s USING (pco_id)
+  JOIN pco_staging.people s
+    ON s.run_id = current_setting('pco_sync.run_id') AND s.pco_id = m.pco_id
  WHERE m.outcome = 'needs_review'
 ON CONFLICT (entity, pco_id) WHERE resolved_at IS NULL DO UPDATE
    SET run_id = excluded.run_id,
@@ -102,4 +110,4 @@ UPDATE sync.match_review r
    AND r.pco_id = m.pco_id
    AND r.resolved_at IS NULL
    AND m.outcome <> 'needs_review';
-ANALYZE merge_people;
+ANALYZE merge_people (pco_id, person_id, outcome);

@@ -3,67 +3,35 @@
 -- each pair merged field by field against its agreed state. A person's contacts of a kind
 -- are only compared when the staging record carries that kind (absent is not "none").
 
--- PCO's side, one row per contact, fields named as the church tables name them.
+-- PCO's side, one row per contact (flattened in 010), now with the local person.
 DROP TABLE IF EXISTS merge_contacts_pco;
 CREATE TEMP TABLE merge_contacts_pco ON COMMIT DROP AS
-WITH people AS (
-    SELECT m.person_id, s.record -> 'included' AS inc
-      FROM merge_people m
-      JOIN merge_people_stage s USING (pco_id)
-     WHERE m.person_id IS NOT NULL
-),
-items AS (
-    SELECT p.person_id, k.kind, x.item -> 'attributes' AS a, x.item ->> 'id' AS pco_id
-      FROM people p
-     CROSS JOIN (VALUES ('email', 'emails'), ('phone_number', 'phone_numbers'),
-                        ('address', 'addresses')) AS k(kind, included_key)
-     CROSS JOIN LATERAL jsonb_array_elements(
-               CASE WHEN jsonb_typeof(p.inc -> k.included_key) = 'array'
-                    THEN p.inc -> k.included_key ELSE '[]' END) AS x(item)
-),
-fields AS (
-    SELECT person_id, kind, pco_id,
-           CASE kind
-           WHEN 'email' THEN jsonb_build_object(
-               'address', nullif(btrim(a ->> 'address'), ''),
-               'location', a ->> 'location',
-               'is_primary', coalesce(sync.try_bool(a ->> 'primary'), false))
-           WHEN 'phone_number' THEN jsonb_build_object(
-               'number', nullif(btrim(a ->> 'number'), ''),
-               'location', a ->> 'location',
-               'is_primary', coalesce(sync.try_bool(a ->> 'primary'), false))
-           -- Older API versions send one `street` (lines joined by a newline).
-           WHEN 'address' THEN jsonb_build_object(
-               'street_line_1', CASE WHEN a ? 'street_line_1' THEN a ->> 'street_line_1'
-                                     ELSE nullif(split_part(a ->> 'street', E'\n', 1), '') END,
-               'street_line_2', CASE WHEN a ? 'street_line_1' THEN a ->> 'street_line_2'
-                                     ELSE nullif(substr(a ->> 'street',
-                                              strpos(a ->> 'street', E'\n') + 1), a ->> 'street') END,
-               'city', a ->> 'city', 'state', a ->> 'state', 'zip', a ->> 'zip',
-               'country_code', a ->> 'country_code', 'location', a ->> 'location',
-               'is_primary', coalesce(sync.try_bool(a ->> 'primary'), false))
-           END AS fields
-      FROM items
-     WHERE pco_id IS NOT NULL
-)
-SELECT DISTINCT ON (kind, pco_id) person_id, kind, pco_id, sync.text_fields(fields) AS fields
-  FROM fields
- WHERE coalesce(fields ->> 'address', fields ->> 'number', '') <> ''
-    OR kind = 'address'
- ORDER BY kind, pco_id, person_id;
+SELECT DISTINCT ON (c.kind, c.pco_id) m.person_id, c.kind, c.pco_id, c.fields
+  FROM merge_people_stage_contacts c
+  JOIN merge_people m ON m.pco_id = c.person_pco_id
+ WHERE m.person_id IS NOT NULL
+   AND c.pco_id IS NOT NULL
+ ORDER BY c.kind, c.pco_id, m.person_id;
 
-ANALYZE merge_contacts_pco;
+ANALYZE merge_contacts_pco (person_id, kind, pco_id);
 
--- Which (person, kind) sets this run speaks for.
+-- Which (person, kind) sets this run speaks for: the kinds the staging record lists. A kind
+-- that is not a list is absent (not "none"): that person's contacts of that kind are left
+-- alone. People created by this run are left out: they have no contacts here yet, nor
+-- agreed ones, so there is nothing of theirs to compare (and a first sync reads no record).
 DROP TABLE IF EXISTS merge_contacts_scope;
 CREATE TEMP TABLE merge_contacts_scope ON COMMIT DROP AS
-SELECT m.person_id, k.kind
-  FROM merge_people m
-  JOIN merge_people_stage s USING (pco_id)
+SELECT p.person_id, k.kind
+  FROM (SELECT m.person_id, s.record -> 'included' AS inc   -- once per person (OFFSET 0)
+          FROM merge_people m
+          JOIN pco_staging.people s
+            ON s.run_id = current_setting('pco_sync.run_id') AND s.pco_id = m.pco_id
+         WHERE m.person_id IS NOT NULL
+           AND m.outcome <> 'created'
+        OFFSET 0) p
  CROSS JOIN (VALUES ('email', 'emails'), ('phone_number', 'phone_numbers'),
                     ('address', 'addresses')) AS k(kind, included_key)
- WHERE m.person_id IS NOT NULL
-   AND jsonb_typeof(s.record -> 'included' -> k.included_key) = 'array';
+ WHERE jsonb_typeof(p.inc -> k.included_key) = 'array';
 
 ANALYZE merge_contacts_scope;
 
@@ -71,33 +39,33 @@ ANALYZE merge_contacts_scope;
 -- PCO's ids (PCO may have moved it to another person, e.g. after a merge).
 DROP TABLE IF EXISTS merge_contacts_local;
 CREATE TEMP TABLE merge_contacts_local ON COMMIT DROP AS
-WITH local_all AS (
+WITH local_all AS (   -- every value as text, as on PCO's side
     SELECT 'email' AS kind, id AS local_id, person_id, pco_id,
            jsonb_build_object('address', address, 'location', location,
-                              'is_primary', is_primary) AS fields
+                              'is_primary', is_primary::text) AS fields
       FROM church.emails
     UNION ALL
     SELECT 'phone_number', id, person_id, pco_id,
            jsonb_build_object('number', number, 'location', location,
-                              'is_primary', is_primary)
+                              'is_primary', is_primary::text)
       FROM church.phone_numbers
     UNION ALL
     SELECT 'address', id, person_id, pco_id,
            jsonb_build_object('street_line_1', street_line_1, 'street_line_2', street_line_2,
                               'city', city, 'state', state, 'zip', zip,
                               'country_code', country_code, 'location', location,
-                              'is_primary', is_primary)
+                              'is_primary', is_primary::text)
       FROM church.addresses
 )
-SELECT l.kind, l.local_id, l.person_id, l.pco_id, sync.text_fields(l.fields) AS fields
+SELECT l.kind, l.local_id, l.person_id, l.pco_id, l.fields
   FROM local_all l
   JOIN merge_contacts_scope c ON c.person_id = l.person_id AND c.kind = l.kind
 UNION
-SELECT l.kind, l.local_id, l.person_id, l.pco_id, sync.text_fields(l.fields)
+SELECT l.kind, l.local_id, l.person_id, l.pco_id, l.fields
   FROM local_all l
   JOIN merge_contacts_pco p ON p.kind = l.kind AND p.pco_id = l.pco_id;
 
-ANALYZE merge_contacts_local;
+ANALYZE merge_contacts_local (kind, local_id, person_id, pco_id);
 
 -- Pairs: by PCO id, then by normalised value within the person (1:1), then the leftovers.
 DROP TABLE IF EXISTS merge_contact_pairs;
@@ -114,6 +82,10 @@ keyed_pco AS (
                               ORDER BY p.pco_id) AS nth
       FROM merge_contacts_pco p
      WHERE NOT EXISTS (SELECT 1 FROM by_id b WHERE b.kind = p.kind AND b.pco_id = p.pco_id)
+       -- Only people with a local contact of that kind still unlinked can pair by value
+       -- (most cannot: the sort below would otherwise rank every PCO contact).
+       AND EXISTS (SELECT 1 FROM merge_contacts_local l
+                    WHERE l.person_id = p.person_id AND l.kind = p.kind AND l.pco_id IS NULL)
 ),
 keyed_local AS (
     SELECT l.*, sync.contact_key(l.kind, l.fields) AS match_key,
@@ -166,7 +138,7 @@ SELECT e.kind, e.pco_id, e.person_id, e.local_id, e.pco_fields, e.local_fields,
   FROM everything e
   LEFT JOIN sync.agreed_contacts a ON a.kind = e.kind AND a.pco_id = e.pco_id;
 
-ANALYZE merge_contact_pairs;
+ANALYZE merge_contact_pairs (kind, pco_id, person_id, local_id, action);
 
 -- Field decisions for the pairs present on both sides.
 DROP TABLE IF EXISTS merge_contact_fields;
@@ -176,7 +148,7 @@ SELECT c.kind, c.local_id, c.pco_id, f.*
  CROSS JOIN LATERAL sync.three_way(c.pco_fields, c.local_fields, c.base_fields) AS f
  WHERE c.action = 'merge';
 
-ANALYZE merge_contact_fields;
+ANALYZE merge_contact_fields (kind, local_id, take_pco);
 
 -- People whose contacts this run writes (counted as updated).
 DROP TABLE IF EXISTS merge_contact_writes;

@@ -1,21 +1,23 @@
 -- After the contact writes: move the agreed state, note conflicts, count people touched.
 
--- Merged pairs agree on the fields both sides now hold; inserted ones on PCO's record.
+-- Inserted contacts agree on PCO's record. They had no agreed state (040 only inserts
+-- then), so a plain INSERT: no conflict handling to pay for on a first sync.
+INSERT INTO sync.agreed_contacts (kind, pco_id, person_id, local_id, fields)
+SELECT kind, pco_id, person_id, local_id, pco_fields
+  FROM merge_contact_pairs
+ WHERE action = 'insert';
+
+-- Merged pairs agree on the fields both sides now hold.
 WITH merged AS (
     SELECT kind, local_id, jsonb_object_agg(field, agreed_value) AS fields
       FROM merge_contact_fields
      GROUP BY kind, local_id
-),
-agreed AS (
-    SELECT c.kind, c.pco_id, c.person_id, c.local_id,
-           CASE WHEN c.action = 'insert' THEN c.pco_fields ELSE m.fields END AS fields
-      FROM merge_contact_pairs c
-      LEFT JOIN merged m ON m.kind = c.kind AND m.local_id = c.local_id
-     WHERE c.action IN ('merge', 'insert')
 )
 INSERT INTO sync.agreed_contacts (kind, pco_id, person_id, local_id, fields)
-SELECT kind, pco_id, person_id, local_id, fields
-  FROM agreed
+SELECT c.kind, c.pco_id, c.person_id, c.local_id, m.fields
+  FROM merge_contact_pairs c
+  JOIN merged m ON m.kind = c.kind AND m.local_id = c.local_id
+ WHERE c.action = 'merge'
 ON CONFLICT (kind, pco_id) DO UPDATE
    SET person_id = excluded.person_id, local_id = excluded.local_id,
        fields = excluded.fields, agreed_at = now()

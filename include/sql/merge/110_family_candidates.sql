@@ -1,11 +1,21 @@
--- This run's PCO households, minus quarantined rows, and their members.
+-- This run's PCO households, minus quarantined rows, and their members: the side-loaded
+-- people, or the relationship list when nothing was side-loaded. "(SELECT ... OFFSET 0)"
+-- takes the attributes and side-loads out of each (compressed) record once.
 DROP TABLE IF EXISTS merge_families_stage;
 CREATE TEMP TABLE merge_families_stage ON COMMIT DROP AS
 SELECT s.pco_id,
-       nullif(btrim(s.record -> 'attributes' ->> 'name'), '') AS name,
-       s.record -> 'attributes' ->> 'primary_contact_id'      AS primary_contact_pco_id,
-       s.record
+       nullif(btrim(r.a ->> 'name'), '') AS name,
+       r.a ->> 'primary_contact_id'      AS primary_contact_pco_id,
+       ARRAY(SELECT DISTINCT x.item ->> 'id'
+               FROM jsonb_array_elements(
+                        CASE WHEN jsonb_typeof(r.inc -> 'people') = 'array'
+                             THEN r.inc -> 'people'
+                             WHEN jsonb_typeof(s.record -> 'relationships' -> 'people' -> 'data') = 'array'
+                             THEN s.record -> 'relationships' -> 'people' -> 'data'
+                             ELSE '[]' END) AS x(item)) AS member_pco_ids
   FROM pco_staging.households s
+ CROSS JOIN LATERAL (SELECT s.record -> 'attributes' AS a, s.record -> 'included' AS inc
+                     OFFSET 0) r
  WHERE s.run_id = current_setting('pco_sync.run_id')
    AND NOT EXISTS (SELECT 1
                      FROM sync.quarantine q
@@ -13,25 +23,15 @@ SELECT s.pco_id,
                       AND q.stream = 'households'
                       AND q.pco_id = s.pco_id);
 ALTER TABLE merge_families_stage ADD PRIMARY KEY (pco_id);
-ANALYZE merge_families_stage;
+ANALYZE merge_families_stage (pco_id, primary_contact_pco_id);
 
--- Members: the side-loaded people, or the relationship list when nothing was side-loaded.
 -- Only people the church database has (linked) can be members here.
 DROP TABLE IF EXISTS merge_families_stage_members;
 CREATE TEMP TABLE merge_families_stage_members ON COMMIT DROP AS
-WITH listed AS (
-    SELECT s.pco_id AS family_pco_id, x.item ->> 'id' AS person_pco_id
-      FROM merge_families_stage s
-     CROSS JOIN LATERAL jsonb_array_elements(
-               CASE WHEN jsonb_typeof(s.record -> 'included' -> 'people') = 'array'
-                    THEN s.record -> 'included' -> 'people'
-                    WHEN jsonb_typeof(s.record -> 'relationships' -> 'people' -> 'data') = 'array'
-                    THEN s.record -> 'relationships' -> 'people' -> 'data'
-                    ELSE '[]' END) AS x(item)
-)
-SELECT DISTINCT l.family_pco_id, l.person_pco_id, p.id AS person_id
-  FROM listed l
-  JOIN church.people p ON p.pco_id = l.person_pco_id;
+SELECT s.pco_id AS family_pco_id, m.person_pco_id, p.id AS person_id
+  FROM merge_families_stage s
+ CROSS JOIN unnest(s.member_pco_ids) AS m(person_pco_id)
+  JOIN church.people p ON p.pco_id = m.person_pco_id;
 ANALYZE merge_families_stage_members;
 
 -- Match: PCO id; else the one unlinked local family that holds the household's primary
@@ -40,7 +40,7 @@ DROP TABLE IF EXISTS merge_families;
 CREATE TEMP TABLE merge_families (
     pco_id      text PRIMARY KEY,
     family_id   bigint,
-    outcome     text NOT NULL,   -- linked, link, new, needs_review, then created/updated/unchanged
+    outcome     text NOT NULL,   -- linked, link, created, needs_review; then updated/unchanged
     candidates  bigint[]
 ) ON COMMIT DROP;
 
@@ -62,10 +62,13 @@ claims AS (
     SELECT ids[1] AS family_id, count(*) AS claimants
       FROM candidates WHERE cardinality(ids) = 1 GROUP BY ids[1]
 )
+-- Nobody matched: created in 120, under an id drawn here from church.families' sequence.
 INSERT INTO merge_families (pco_id, family_id, outcome, candidates)
 SELECT s.pco_id,
-       CASE WHEN cardinality(c.ids) = 1 AND cl.claimants = 1 THEN c.ids[1] END,
-       CASE WHEN c.ids IS NULL THEN 'new'
+       CASE WHEN c.ids IS NULL
+            THEN nextval((SELECT pg_get_serial_sequence('church.families', 'id'))::regclass)
+            WHEN cardinality(c.ids) = 1 AND cl.claimants = 1 THEN c.ids[1] END,
+       CASE WHEN c.ids IS NULL THEN 'created'
             WHEN cardinality(c.ids) = 1 AND cl.claimants = 1 THEN 'link'
             ELSE 'needs_review' END,
        c.ids
@@ -74,7 +77,7 @@ SELECT s.pco_id,
   LEFT JOIN claims cl ON cardinality(c.ids) = 1 AND cl.family_id = c.ids[1]
  WHERE NOT EXISTS (SELECT 1 FROM merge_families m WHERE m.pco_id = s.pco_id);
 
-ANALYZE merge_families;
+ANALYZE merge_families (pco_id, family_id, outcome);
 
 UPDATE church.families f
    SET pco_id = m.pco_id
@@ -85,7 +88,8 @@ INSERT INTO sync.match_review (entity, run_id, pco_id, reason, candidates, paylo
 SELECT 'family', current_setting('pco_sync.run_id'), m.pco_id, 'several local candidates',
        m.candidates, s.record
   FROM merge_families m
-  JOIN merge_families_stage s USING (pco_id)
+  JOIN pco_staging.households s
+    ON s.run_id = current_setting('pco_sync.run_id') AND s.pco_id = m.pco_id
  WHERE m.outcome = 'needs_review'
 ON CONFLICT (entity, pco_id) WHERE resolved_at IS NULL DO UPDATE
    SET run_id = excluded.run_id, candidates = excluded.candidates, payload = excluded.payload

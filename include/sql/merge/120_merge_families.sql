@@ -1,24 +1,20 @@
 -- Create unmatched households as families, then merge name and primary contact of every
 -- linked family against the agreed state. The primary contact is compared as a PCO person
 -- id, and only when that person is in the church database (else it could not be written).
-WITH created AS (
-    INSERT INTO church.families (pco_id, name, primary_contact_id)
-    SELECT s.pco_id, s.name, p.id
-      FROM merge_families_stage s
-      JOIN merge_families m USING (pco_id)
-      LEFT JOIN church.people p ON p.pco_id = s.primary_contact_pco_id
-     WHERE m.outcome = 'new'
-    RETURNING id, pco_id
-)
-UPDATE merge_families m
-   SET family_id = c.id, outcome = 'created'
-  FROM created c
- WHERE m.pco_id = c.pco_id;
+INSERT INTO church.families (id, pco_id, name, primary_contact_id)
+OVERRIDING SYSTEM VALUE   -- the id 110 drew from this column's sequence
+SELECT m.family_id, s.pco_id, s.name, p.id
+  FROM merge_families_stage s
+  JOIN merge_families m USING (pco_id)
+  LEFT JOIN church.people p ON p.pco_id = s.primary_contact_pco_id
+ WHERE m.outcome = 'created';
 
 DELETE FROM sync.agreed_families a
  USING merge_families m
  WHERE a.pco_id = m.pco_id AND a.family_id IS DISTINCT FROM m.family_id;
 
+-- One row per linked family and field. Families created above are left out: they hold
+-- PCO's values, so every field is agreed and none can conflict (agreed state below).
 DROP TABLE IF EXISTS merge_family_fields;
 CREATE TEMP TABLE merge_family_fields ON COMMIT DROP AS
 -- MATERIALIZED: build each side once, not once per field reference.
@@ -37,12 +33,12 @@ WITH sides AS MATERIALIZED (
       LEFT JOIN church.people pc ON pc.pco_id = s.primary_contact_pco_id
       LEFT JOIN church.people lc ON lc.id = f.primary_contact_id
       LEFT JOIN sync.agreed_families a ON a.family_id = m.family_id
-     WHERE m.outcome IN ('linked', 'link', 'created')
+     WHERE m.outcome IN ('linked', 'link')
 )
 SELECT sides.family_id, sides.pco_id, f.*
   FROM sides
  CROSS JOIN LATERAL sync.three_way(sides.pco, sides.local, sides.base) AS f;
-ANALYZE merge_family_fields;
+ANALYZE merge_family_fields (family_id, take_pco);
 
 WITH patch AS (
     SELECT family_id, jsonb_object_agg(field, pco_value) AS p
@@ -76,6 +72,19 @@ ON CONFLICT (family_id) DO UPDATE
    SET pco_id = excluded.pco_id, fields = excluded.fields, agreed_at = now()
  WHERE (sync.agreed_families.pco_id, sync.agreed_families.fields)
        IS DISTINCT FROM (excluded.pco_id, excluded.fields);
+
+-- A created family agrees on PCO's side as compared above: its name, and its primary
+-- contact when that person is here.
+INSERT INTO sync.agreed_families (family_id, pco_id, fields)
+SELECT m.family_id, m.pco_id,
+       jsonb_build_object('name', s.name)
+         || CASE WHEN pc.id IS NOT NULL
+                 THEN jsonb_build_object('primary_contact', pc.pco_id)
+                 ELSE '{}' END
+  FROM merge_families m
+  JOIN merge_families_stage s USING (pco_id)
+  LEFT JOIN church.people pc ON pc.pco_id = s.primary_contact_pco_id
+ WHERE m.outcome = 'created';
 
 INSERT INTO merge_field_checks (entity, local_id, pco_id, field, conflict,
                                 base_value, pco_value, local_value)

@@ -55,7 +55,7 @@ def test_household_becomes_family_with_members_and_primary_contact_then_rerun_is
     stage_households(db, household("h1", "Lee Household", "p2", ["p1", "p2", "p3"]))
     counts = merge_families(db, RUN)
     assert counts == {"created": 1, "updated": 0, "unchanged": 0, "needs_review": 0,
-                      "conflicts": 0, "removed_in_pco": 0}
+                      "conflicts": 0, "removed": 0}
     name, contact = row(db, "SELECT f.name, p.pco_id FROM church.families f "
                             "JOIN church.people p ON p.id = f.primary_contact_id")
     assert (name, contact) == ("Lee Household", "p2")
@@ -63,7 +63,7 @@ def test_household_becomes_family_with_members_and_primary_contact_then_rerun_is
 
     before = snapshot(db)
     assert merge_families(db, RUN) == {"created": 0, "updated": 0, "unchanged": 1,
-                                       "needs_review": 0, "conflicts": 0, "removed_in_pco": 0}
+                                       "needs_review": 0, "conflicts": 0, "removed": 0}
     assert snapshot(db) == before
 
 

@@ -85,7 +85,7 @@ def test_new_person_created_with_contacts_then_rerun_writes_nothing(db):
                                         "zip": "62701", "country_code": "US"})]))
     counts = merge_people(db, RUN)
     assert counts == {"created": 1, "updated": 0, "unchanged": 0, "needs_review": 0,
-                      "conflicts": 0, "removed_in_pco": 0}
+                      "conflicts": 0, "removed": 0}
     pid, first, birthdate = row(db, "SELECT id, first_name, birthdate::text FROM church.people "
                                     "WHERE pco_id = 'p1'")
     assert (first, birthdate) == ("Ann", "1980-04-02")
@@ -99,7 +99,7 @@ def test_new_person_created_with_contacts_then_rerun_writes_nothing(db):
     before = snapshot(db)
     again = merge_people(db, RUN)
     assert again == {"created": 0, "updated": 0, "unchanged": 1, "needs_review": 0,
-                     "conflicts": 0, "removed_in_pco": 0}
+                     "conflicts": 0, "removed": 0}
     assert snapshot(db) == before
 
 
@@ -199,7 +199,7 @@ def test_local_only_change_is_kept(db):
     before = snapshot(db)
     counts = merge_people(db, "run-2")
     assert counts == {"created": 0, "updated": 0, "unchanged": 1, "needs_review": 0,
-                      "conflicts": 0, "removed_in_pco": 0}
+                      "conflicts": 0, "removed": 0}
     assert row(db, "SELECT nickname FROM church.people WHERE id = %s", pid) == ("Annie",)
     # agreed stays at the old value, so the push step sees a local change to send
     assert row(db, "SELECT nickname FROM sync.agreed_people WHERE person_id = %s", pid) == (None,)

@@ -59,7 +59,7 @@ def test_merged_chains_follow_to_the_last_kept_person(sim, db, db_url):
     assert set(removals) == {ids[a], ids[b]}
     assert all(r.startswith(f"merged in PCO into {c}, which is linked to local person {ids[c]}")
                for r in removals.values())
-    assert counts["removed_in_pco"] == 2
+    assert counts["removed"] == 2
 
 
 def test_a_person_deleted_in_pco_is_flagged_by_a_full_pull_not_by_a_window(sim, db, db_url):
@@ -69,15 +69,15 @@ def test_a_person_deleted_in_pco_is_flagged_by_a_full_pull_not_by_a_window(sim, 
     sim.store.delete_person(gone)
 
     _, windowed = sync(sim, db_url, "run-2", full=False)
-    assert windowed["removed_in_pco"] == 0 and open_removals(db) == []
+    assert windowed["removed"] == 0 and open_removals(db) == []
 
     _, counts = sync(sim, db_url, "run-3")
-    assert counts["removed_in_pco"] == 1
+    assert counts["removed"] == 1
     assert open_removals(db) == [("person", gone_local, gone, "absent from full snapshot")]
     assert local_id(db, gone) == (gone_local,)  # the local person stays
     # re-running the same run, and a later run, record it once
-    assert tasks.merge(db_url, "run-3", "people")["removed_in_pco"] == 1
-    assert sync(sim, db_url, "run-4")[1]["removed_in_pco"] == 0
+    assert tasks.merge(db_url, "run-3", "people")["removed"] == 1
+    assert sync(sim, db_url, "run-4")[1]["removed"] == 0
     assert len(open_removals(db)) == 1
 
 
@@ -92,7 +92,7 @@ def test_a_household_deleted_in_pco_flags_its_family(sim, db, db_url):
     sim.store.delete_household(hh["id"])
     tasks.extract_stream(client, db_url, "households", "run-2", window_start=None,
                          window_end=None, full_refresh=True)
-    assert tasks.merge(db_url, "run-2", "families")["removed_in_pco"] == 1
+    assert tasks.merge(db_url, "run-2", "families")["removed"] == 1
     (entity, family_id, pco_id, _), = open_removals(db)
     assert (entity, pco_id) == ("family", hh["id"])
     assert db.execute("SELECT count(*) FROM church.family_members WHERE family_id = %s",

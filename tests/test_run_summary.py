@@ -39,9 +39,10 @@ def test_plugin_adds_a_tab_to_every_dag_run_served_by_its_own_route():
 def test_page_shows_counts_per_entity_and_what_did_not_finish():
     html = run_summary.render("pco_sync", "manual__2026-11-23", RUN)
     assert "<th>needing review</th>" in html
-    assert "<tr><th>people</th><td>7</td><td>0</td><td>3</td><td>1</td><td>2</td><td>0</td><td></td></tr>" in html
-    # push rows show the counts they make, blanks for the others
-    assert "<tr><th>push people</th><td>1</td><td></td>" in html and "<td>4</td>" in html
+    assert "<h3>pulled from PCO</h3>" in html and "<h3>pushed to PCO</h3>" in html
+    assert "<tr><th>people</th><td>7</td><td>0</td><td>3</td><td>1</td><td>2</td><td>0</td></tr>" in html
+    # the push table has the push's own columns
+    assert "<tr><th>entity</th><th>created</th><th>failed</th></tr><tr><th>people</th><td>1</td><td>4</td></tr>" in html
     assert "<code>validate</code>: failed" in html and "<code>merge_people</code>: upstream_failed" in html
     assert "extract_people</code>" not in html
 

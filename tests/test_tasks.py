@@ -53,10 +53,12 @@ def test_summary_rows_keep_inbound_keys_and_extra_push_keys():
     assert summary["families"] == dict.fromkeys(tasks.COUNT_KEYS, 0)
     assert summary["push people"] == {"created": 4, "failed": 1, "skipped": 2}
     table = tasks.summary_table(summary).splitlines()
-    assert table[0].split() == ["entity", *tasks.COUNT_KEYS, "failed", "skipped"]
-    # a count a row's task does not make is blank, not a misleading zero
+    assert table[0].split() == ["pulled", "from", "PCO", "created", "updated", "unchanged",
+                                "quarantined", "needs", "review", "conflicts"]
     assert table[2].split() == ["people", "3", "1", "5", "2", "1", "0"]
-    assert table[4].split() == ["push", "people", "4", "1", "2"]
+    # pushes get their own table with their own columns
+    assert table[5].split() == ["pushed", "to", "PCO", "created", "failed", "skipped"]
+    assert table[7].split() == ["people", "4", "1", "2"]
 
 
 def test_merges_of_two_runs_at_once_take_turns(sim, db, db_url):

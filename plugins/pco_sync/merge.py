@@ -61,10 +61,10 @@ def merge_families(conn: psycopg.Connection, run_id: str) -> dict:
 
 
 def _removed(conn: psycopg.Connection, run_id: str, entity: str) -> dict:
-    """{"removed_in_pco": n}: linked records this run found gone from PCO."""
+    """{"removed": n}: linked records this run found gone from PCO (as groups and teams count them)."""
     with conn.transaction():
         (n,) = conn.execute(sql("merge/removed_counts.sql"), {"entity": entity, "run_id": run_id}).fetchone()
-    return {"removed_in_pco": int(n)}
+    return {"removed": int(n)}
 
 
 # Groups, calendar and Services teams: each resource in one transaction (a group with its

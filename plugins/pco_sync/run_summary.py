@@ -9,10 +9,10 @@ from __future__ import annotations
 from html import escape
 from types import SimpleNamespace
 
-from pco_sync.tasks import summary_columns
+from pco_sync.tasks import summary_sections
 
 SUMMARY_TASK = "summarize"
-LABELS = {"needs_review": "needing review"}
+LABELS = {"needs_review": "needing review", "removed": "removed in PCO"}
 
 
 def load(dag_id: str, run_id: str) -> dict | None:
@@ -52,13 +52,13 @@ def render(dag_id: str, run_id: str, run: dict | None) -> str:
              f"{' &middot; conf <code>' + escape(str(run['conf'])) + '</code>' if run['conf'] else ''}</p>"]
     summary = run["summary"]
     if isinstance(summary, dict) and summary:
-        keys = summary_columns(summary)
-        head = "".join(f"<th>{escape(LABELS.get(k, k).replace('_', ' '))}</th>" for k in keys)
-        rows = "".join(
-            f"<tr><th>{escape(str(e))}</th>"
-            + "".join(f"<td>{escape(str(c.get(k, '')))}</td>" for k in keys) + "</tr>"
-            for e, c in summary.items())
-        parts.append(f"<table><tr><th>entity</th>{head}</tr>{rows}</table>")
+        for title, rows, keys in summary_sections(summary):
+            head = "".join(f"<th>{escape(LABELS.get(k, k).replace('_', ' '))}</th>" for k in keys)
+            body = "".join(
+                f"<tr><th>{escape(str(e))}</th>"
+                + "".join(f"<td>{escape(str(c.get(k, '')))}</td>" for k in keys) + "</tr>"
+                for e, c in rows.items())
+            parts.append(f"<h3>{escape(title)}</h3><table><tr><th>entity</th>{head}</tr>{body}</table>")
     else:
         parts.append("<p>No counts: the summarize task has not run for this run.</p>")
     bad = {t: s for t, s in run["tasks"].items() if s in ("failed", "upstream_failed")}

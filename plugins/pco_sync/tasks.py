@@ -185,28 +185,31 @@ def summarize(quality_results: dict | None, results: dict[str, dict | None]) -> 
     return summary
 
 
-def summary_columns(summary: dict) -> list[str]:
-    """COUNT_KEYS first, then any other keys in first-seen order."""
-    keys = list(COUNT_KEYS)
-    for counts in summary.values():
-        keys += [k for k in counts if k not in keys]
-    return keys
+def summary_sections(summary: dict) -> list[tuple[str, dict, list[str]]]:
+    """The summary as two tables, each with the counts its rows make: ("pulled from PCO",
+    {entity: counts}, columns) and ("pushed to PCO", ...) (rows named "push <entity>")."""
+    pulled = {e: c for e, c in summary.items() if not e.startswith("push ")}
+    pushed = {e.removeprefix("push "): c for e, c in summary.items() if e.startswith("push ")}
+    sections = []
+    for title, rows, keys in (("pulled from PCO", pulled, list(COUNT_KEYS)),
+                              ("pushed to PCO", pushed, [])):
+        for counts in rows.values():
+            keys += [k for k in counts if k not in keys]
+        if rows:
+            sections.append((title, rows, keys))
+    return sections
 
 
 def summary_table(summary: dict) -> str:
-    """The summary as a fixed-width text table (logs, demo); a blank is a count the row's
-    task does not make ..."""
-    keys = summary_columns(summary)
-    head = ["entity", *keys]
-    rows = [[e, *(str(summary[e][k]) if k in summary[e] else "" for k in keys)] for e in summary]
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    fmt = lambda r: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
-    return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)])
+    """The summary as fixed-width text tables (logs, demo); a blank is a count that row's
+    task does not make."""
+    out = []
+    for title, rows, keys in summary_sections(summary):
+        head = [title, *(k.replace("_", " ") for k in keys)]
+        body = [[e, *(str(c[k]) if k in c else "" for k in keys)] for e, c in rows.items()]
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        fmt = lambda r: "  ".join(c.rjust(w) if i else c.ljust(w)  # noqa: E731
+                                  for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        out += [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, body), ""]
+    return "\n".join(out).rstrip()
 
-
-def summary_markdown(summary: dict) -> str:
-    """... and as a Markdown table."""
-    keys = summary_columns(summary)
-    lines = ["| entity | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
-    lines += [f"| {e} | " + " | ".join(str(summary[e].get(k, "")) for k in keys) + " |" for e in summary]
-    return "\n".join(lines)

@@ -185,6 +185,11 @@ def summarize(quality_results: dict | None, results: dict[str, dict | None]) -> 
     return summary
 
 
+# Columns in the order a reader scans them; others follow as their tasks return them.
+COLUMN_ORDER = (*COUNT_KEYS, "removed", "ended", "waiting", "failed", "skipped", "deleted",
+                "not_read", "requests")
+
+
 def summary_sections(summary: dict) -> list[tuple[str, dict, list[str]]]:
     """The summary as two tables, each with the counts its rows make: ("pulled from PCO",
     {entity: counts}, columns) and ("pushed to PCO", ...) (rows named "push <entity>")."""
@@ -195,6 +200,7 @@ def summary_sections(summary: dict) -> list[tuple[str, dict, list[str]]]:
                               ("pushed to PCO", pushed, [])):
         for counts in rows.values():
             keys += [k for k in counts if k not in keys]
+        keys.sort(key=lambda k: COLUMN_ORDER.index(k) if k in COLUMN_ORDER else len(COLUMN_ORDER))
         if rows:
             sections.append((title, rows, keys))
     return sections

@@ -72,6 +72,8 @@ def main() -> int:
               f"{env['PCO_SYNC_AIRFLOW_HOME']}/simple_auth_manager_passwords.json.generated). "
               "Ctrl-C stops it.", flush=True)
         standalone = subprocess.Popen([airflow, "standalone"], env=env)
+        # `kill` of this process stops Airflow's components too, not just this launcher.
+        signal.signal(signal.SIGTERM, lambda *_: standalone.send_signal(signal.SIGTERM))
         try:
             return standalone.wait()
         except KeyboardInterrupt:

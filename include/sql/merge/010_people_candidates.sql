@@ -84,10 +84,12 @@ SELECT person_pco_id, kind, pco_id, fields
   FROM fields
  WHERE kind = 'address' OR value IS NOT NULL;
 
--- Each person's PCO emails, normalised as the email rung compares them.
+-- Each person's PCO emails, normalised as the email rung compares them (none to compare
+-- with while the church has no emails: a first sync).
 DROP TABLE IF EXISTS merge_people_stage_emails;
 CREATE TEMP TABLE merge_people_stage_emails ON COMMIT DROP AS
 SELECT DISTINCT person_pco_id AS pco_id, lower(fields ->> 'address') AS address_norm
   FROM merge_people_stage_contacts
- WHERE kind = 'email';
+ WHERE kind = 'email'
+   AND EXISTS (SELECT 1 FROM church.emails);
 ANALYZE merge_people_stage_emails;

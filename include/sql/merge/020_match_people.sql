@@ -17,7 +17,7 @@ SELECT s.pco_id, p.id, 'linked'
   JOIN church.people p ON p.pco_id = s.pco_id;
 
 WITH unlinked AS (
-    SELECT s.*
+    SELECT s.pco_id, s.first_name, s.last_name, s.birthdate
       FROM merge_people_stage s
      WHERE NOT EXISTS (SELECT 1 FROM merge_people m WHERE m.pco_id = s.pco_id)
 ),

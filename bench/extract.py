@@ -11,7 +11,7 @@ Figures (issue 3):
   simulator runs in another process, as PCO would.
 
 The simulator runs with a time scale so its 20 s window lasts a few seconds. The scale is
-chosen from a short calibration so that a window's 100 requests take at most half of it:
+chosen from a short calibration so that a window's 100 requests take at most 2/3 of it:
 then the limit, not this machine's speed, is what the wall time measures.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import time
 from bench import church
 
 PERIOD, LIMIT = 20.0, 100  # the simulator's (and PCO's) defaults
-HEADROOM = 2.0  # a window's requests take at most 1/HEADROOM of it
+HEADROOM = 1.5  # a window's requests take at most 1/HEADROOM of it
 MIN_SCALE = 0.25
 
 

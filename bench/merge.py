@@ -9,8 +9,10 @@ one transaction. That is the cheapest way to land exactly the merge's output. Th
 matches, compares and keeps the sync's own records (agreed states, conflicts, review); the
 bound leaves it 3 times the pure load for all of that.
 
-The staged rows are the extract benchmark's (or extracted now, see bench.church). Per-step
-times of the merge SQL are printed too, so a miss shows what dominates.
+The staged rows are the extract benchmark's (or extracted now, see bench.church). Both are
+measured REPEATS times, alternately, and the best of each is the figure (other work on the
+machine only ever adds time). Per-step times of the merge SQL are printed too, so a miss
+shows what dominates.
 """
 from __future__ import annotations
 
@@ -23,40 +25,44 @@ from pco_sync import merge
 # Parents before children, so COPY FROM meets every foreign key.
 TABLES = ("people", "families", "family_members", "emails", "phone_numbers", "addresses")
 TARGET = 3.0
+REPEATS = 3
 
 
 def run() -> dict[str, dict]:
     db_url = church.database()
     run_id = church.ensure_staged(db_url)
+    merges, copies, rows = [], [], None
     with pco_db.connect(db_url) as conn:
-        empty(conn)
-        clock = StepClock(conn)
-        started = time.perf_counter()
-        clock.entity = "people"
-        people = merge.merge_people(clock, run_id)
-        clock.entity = "families"
-        families = merge.merge_families(clock, run_id)
-        merge_seconds = time.perf_counter() - started
-        if people["created"] < church.PEOPLE:
-            raise RuntimeError(f"the merge created {people['created']} people, expected "
-                               f"{church.PEOPLE}: not a first sync into an empty church")
-        rows = {t: take(conn, t) for t in TABLES}
-        empty(conn)
-        started = time.perf_counter()
-        with conn.transaction():
-            for table in TABLES:
-                put(conn, table, rows[table])
-        copy_seconds = time.perf_counter() - started
-        counts = {t: conn.execute(f"SELECT count(*) FROM church.{t}").fetchone()[0]
-                  for t in TABLES}
+        for attempt in range(REPEATS):
+            empty(conn)
+            clock = StepClock(conn)
+            started = time.perf_counter()
+            clock.entity = "people"
+            people = merge.merge_people(clock, run_id)
+            clock.entity = "families"
+            families = merge.merge_families(clock, run_id)
+            merges.append(time.perf_counter() - started)
+            if people["created"] < church.PEOPLE:
+                raise RuntimeError(f"the merge created {people['created']} people, expected "
+                                   f"{church.PEOPLE}: not a first sync into an empty church")
+            rows = rows or {t: take(conn, t) for t in TABLES}
+            empty(conn)
+            started = time.perf_counter()
+            with conn.transaction():
+                for table in TABLES:
+                    put(conn, table, rows[table])
+            copies.append(time.perf_counter() - started)
+            if attempt == 0:
+                print(f"merge: people {people}, families {families}", flush=True)
+                print("merge: COPY baseline: " + ", ".join(
+                    f"{t} {conn.execute(f'SELECT count(*) FROM church.{t}').fetchone()[0]:,}"
+                    for t in TABLES) + " rows", flush=True)
+            print(f"merge: run {attempt + 1}: merge {merges[-1]:.2f} s, COPY {copies[-1]:.2f} s;"
+                  " slowest steps: " + ", ".join(f"{name} {secs:.2f}"
+                                                 for name, secs in clock.slowest(6)), flush=True)
         conn.commit()
-    print(f"merge: people {people}, families {families}", flush=True)
-    print("merge: COPY baseline " + ", ".join(f"{t} {n:,}" for t, n in counts.items()) +
-          f" rows in {copy_seconds:.2f} s", flush=True)
-    print(f"merge: {merge_seconds:.2f} s; slowest steps: " + ", ".join(
-        f"{name} {secs:.2f}" for name, secs in clock.slowest(8)), flush=True)
     return {"merge.first_sync_100k_seconds": {
-        "value": round(merge_seconds, 2), "bound": round(copy_seconds, 2), "target": TARGET,
+        "value": round(min(merges), 2), "bound": round(min(copies), 2), "target": TARGET,
         "unit": "s"}}
 
 

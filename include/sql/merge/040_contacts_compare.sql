@@ -39,7 +39,9 @@ ANALYZE merge_contacts_scope;
 -- PCO's ids (PCO may have moved it to another person, e.g. after a merge).
 DROP TABLE IF EXISTS merge_contacts_local;
 CREATE TEMP TABLE merge_contacts_local ON COMMIT DROP AS
-WITH local_all AS (   -- every value as text, as on PCO's side
+-- NOT MATERIALIZED: each branch below joins straight to the contact tables (by person or
+-- PCO id), so a small run builds only the rows it needs, not every contact of the church.
+WITH local_all AS NOT MATERIALIZED (   -- every value as text, as on PCO's side
     SELECT 'email' AS kind, id AS local_id, person_id, pco_id,
            jsonb_build_object('address', address, 'location', location,
                               'is_primary', is_primary::text) AS fields

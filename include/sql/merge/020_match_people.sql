@@ -64,7 +64,7 @@ claims AS (
 INSERT INTO merge_people (pco_id, person_id, outcome, reason, candidates)
 SELECT d.pco_id,
        CASE WHEN d.ids IS NULL
-            THEN nextval((SELECT pg_get_serial_sequence('church.people', 'id'))::regclass)
+            THEN nextval((SELECT pg_get_serial_sequence('church.people', 'id')::regclass))
             WHEN cardinality(d.ids) = 1 AND p.pco_id IS NULL AND c.claimants = 1
             THEN d.ids[1] END,
        CASE WHEN d.ids IS NULL THEN 'created'

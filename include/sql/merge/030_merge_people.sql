@@ -1,13 +1,5 @@
 -- Create the PCO people nobody matched, then merge every linked person field by field
 -- against the agreed state (sync.three_way). Only real changes are written.
-INSERT INTO church.people (id, pco_id, first_name, last_name, nickname, middle_name,
-                           birthdate, gender, status, membership, child)
-OVERRIDING SYSTEM VALUE   -- the id 020 drew from this column's sequence
-SELECT m.person_id, s.pco_id, s.first_name, s.last_name, s.nickname, s.middle_name,
-       s.birthdate, s.gender, s.status, s.membership, s.child
-  FROM merge_people_stage s
-  JOIN merge_people m USING (pco_id)
- WHERE m.outcome = 'created';
 
 -- Staff may have moved a link to another person: the old agreement no longer applies.
 DELETE FROM sync.agreed_people a
@@ -15,9 +7,29 @@ DELETE FROM sync.agreed_people a
  WHERE a.pco_id = m.pco_id
    AND a.person_id IS DISTINCT FROM m.person_id;
 
+-- The created people, under the ids 020 drew from this column's sequence, agree on what
+-- was written: PCO's values.
+WITH created AS (
+    INSERT INTO church.people (id, pco_id, first_name, last_name, nickname, middle_name,
+                               birthdate, gender, status, membership, child)
+    OVERRIDING SYSTEM VALUE
+    SELECT m.person_id, s.pco_id, s.first_name, s.last_name, s.nickname, s.middle_name,
+           s.birthdate, s.gender, s.status, s.membership, s.child
+      FROM merge_people_stage s
+      JOIN merge_people m USING (pco_id)
+     WHERE m.outcome = 'created'
+    RETURNING id, pco_id, first_name, last_name, nickname, middle_name, birthdate, gender,
+              status, membership, child
+)
+INSERT INTO sync.agreed_people (person_id, pco_id, first_name, last_name, nickname,
+                                middle_name, birthdate, gender, status, membership, child)
+SELECT id, pco_id, first_name, last_name, nickname, middle_name, birthdate, gender,
+       status, membership, child
+  FROM created;
+
 -- One row per linked person and field: PCO now, local now, agreed base, and the decision.
 -- People created above are left out: they hold PCO's values, so every field is agreed,
--- nothing is taken and no conflict is possible (their agreed state is written below).
+-- nothing is taken and no conflict is possible.
 DROP TABLE IF EXISTS merge_people_fields;
 CREATE TEMP TABLE merge_people_fields ON COMMIT DROP AS
 -- MATERIALIZED: build each side once, not once per field reference.
@@ -105,15 +117,6 @@ ON CONFLICT (person_id) DO UPDATE
        (excluded.pco_id, excluded.first_name, excluded.last_name, excluded.nickname,
         excluded.middle_name, excluded.birthdate, excluded.gender, excluded.status,
         excluded.membership, excluded.child);
-
--- People created above agree on PCO's values.
-INSERT INTO sync.agreed_people (person_id, pco_id, first_name, last_name, nickname,
-                                middle_name, birthdate, gender, status, membership, child)
-SELECT m.person_id, m.pco_id, s.first_name, s.last_name, s.nickname,
-       s.middle_name, s.birthdate, s.gender, s.status, s.membership, s.child
-  FROM merge_people m
-  JOIN merge_people_stage s USING (pco_id)
- WHERE m.outcome = 'created';
 
 INSERT INTO merge_field_checks (entity, local_id, pco_id, field, conflict,
                                 base_value, pco_value, local_value)

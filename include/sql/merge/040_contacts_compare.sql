@@ -126,7 +126,19 @@ local_only AS (   -- linked locally, gone from PCO's set for that person
 everything AS (
     SELECT * FROM paired UNION ALL SELECT * FROM pco_only UNION ALL SELECT * FROM local_only
 )
-SELECT e.kind, e.pco_id, e.person_id, e.local_id, e.pco_fields, e.local_fields,
+SELECT e.kind, e.pco_id, e.person_id,
+       -- A contact to insert gets its id now, from its table's sequence (041-043 insert it).
+       CASE WHEN e.local_fields IS NULL AND a.pco_id IS NULL
+            THEN nextval(CASE e.kind
+                         WHEN 'email' THEN
+                             (SELECT pg_get_serial_sequence('church.emails', 'id')::regclass)
+                         WHEN 'phone_number' THEN
+                             (SELECT pg_get_serial_sequence('church.phone_numbers', 'id')::regclass)
+                         ELSE
+                             (SELECT pg_get_serial_sequence('church.addresses', 'id')::regclass)
+                         END)
+            ELSE e.local_id END AS local_id,
+       e.pco_fields, e.local_fields,
        -- Paired by value on first sight: nothing agreed yet, and the two are the same
        -- contact, so PCO's spelling, location and primary flag are taken.
        CASE WHEN e.by_pco_id THEN a.fields

@@ -1,20 +1,13 @@
 -- Write the email decisions: new from PCO, fields changed only in PCO, links made by
 -- value, deletions PCO made to emails nobody changed locally.
-WITH inserted AS (
-    INSERT INTO church.emails (person_id, address, location, is_primary, pco_id)
-    SELECT person_id, pco_fields ->> 'address', pco_fields ->> 'location',
-           (pco_fields ->> 'is_primary')::boolean, pco_id
-      FROM merge_contact_pairs
-     WHERE kind = 'email' AND action = 'insert'
-    RETURNING id, person_id, pco_id
-),
-noted AS (
-    UPDATE merge_contact_pairs c
-       SET local_id = i.id
-      FROM inserted i
-     WHERE c.kind = 'email' AND c.pco_id = i.pco_id
-)
-INSERT INTO merge_contact_writes (person_id) SELECT person_id FROM inserted;
+
+-- New from PCO, under the id 040 drew for it.
+INSERT INTO church.emails (id, person_id, address, location, is_primary, pco_id)
+OVERRIDING SYSTEM VALUE
+SELECT local_id, person_id, pco_fields ->> 'address', pco_fields ->> 'location',
+       (pco_fields ->> 'is_primary')::boolean, pco_id
+  FROM merge_contact_pairs
+ WHERE kind = 'email' AND action = 'insert';
 
 WITH patch AS (
     SELECT local_id, coalesce(jsonb_object_agg(field, pco_value) FILTER (WHERE take_pco),

@@ -1,20 +1,13 @@
 -- Write the phone number decisions: new from PCO, fields changed only in PCO, links made by
 -- value, deletions PCO made to numbers nobody changed locally.
-WITH inserted AS (
-    INSERT INTO church.phone_numbers (person_id, number, location, is_primary, pco_id)
-    SELECT person_id, pco_fields ->> 'number', pco_fields ->> 'location',
-           (pco_fields ->> 'is_primary')::boolean, pco_id
-      FROM merge_contact_pairs
-     WHERE kind = 'phone_number' AND action = 'insert'
-    RETURNING id, person_id, pco_id
-),
-noted AS (
-    UPDATE merge_contact_pairs c
-       SET local_id = i.id
-      FROM inserted i
-     WHERE c.kind = 'phone_number' AND c.pco_id = i.pco_id
-)
-INSERT INTO merge_contact_writes (person_id) SELECT person_id FROM inserted;
+
+-- New from PCO, under the id 040 drew for it.
+INSERT INTO church.phone_numbers (id, person_id, number, location, is_primary, pco_id)
+OVERRIDING SYSTEM VALUE
+SELECT local_id, person_id, pco_fields ->> 'number', pco_fields ->> 'location',
+       (pco_fields ->> 'is_primary')::boolean, pco_id
+  FROM merge_contact_pairs
+ WHERE kind = 'phone_number' AND action = 'insert';
 
 WITH patch AS (
     SELECT local_id, coalesce(jsonb_object_agg(field, pco_value) FILTER (WHERE take_pco),

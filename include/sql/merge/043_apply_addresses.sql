@@ -1,23 +1,16 @@
 -- Write the address decisions: new from PCO, fields changed only in PCO, links made by
 -- value, deletions PCO made to addresses nobody changed locally.
-WITH inserted AS (
-    INSERT INTO church.addresses (person_id, street_line_1, street_line_2, city, state, zip,
-                                  country_code, location, is_primary, pco_id)
-    SELECT person_id, pco_fields ->> 'street_line_1', pco_fields ->> 'street_line_2',
-           pco_fields ->> 'city', pco_fields ->> 'state', pco_fields ->> 'zip',
-           pco_fields ->> 'country_code', pco_fields ->> 'location',
-           (pco_fields ->> 'is_primary')::boolean, pco_id
-      FROM merge_contact_pairs
-     WHERE kind = 'address' AND action = 'insert'
-    RETURNING id, person_id, pco_id
-),
-noted AS (
-    UPDATE merge_contact_pairs c
-       SET local_id = i.id
-      FROM inserted i
-     WHERE c.kind = 'address' AND c.pco_id = i.pco_id
-)
-INSERT INTO merge_contact_writes (person_id) SELECT person_id FROM inserted;
+
+-- New from PCO, under the id 040 drew for it.
+INSERT INTO church.addresses (id, person_id, street_line_1, street_line_2, city, state, zip,
+                              country_code, location, is_primary, pco_id)
+OVERRIDING SYSTEM VALUE
+SELECT local_id, person_id, pco_fields ->> 'street_line_1', pco_fields ->> 'street_line_2',
+       pco_fields ->> 'city', pco_fields ->> 'state', pco_fields ->> 'zip',
+       pco_fields ->> 'country_code', pco_fields ->> 'location',
+       (pco_fields ->> 'is_primary')::boolean, pco_id
+  FROM merge_contact_pairs
+ WHERE kind = 'address' AND action = 'insert';
 
 WITH patch AS (
     SELECT local_id, coalesce(jsonb_object_agg(field, pco_value) FILTER (WHERE take_pco),

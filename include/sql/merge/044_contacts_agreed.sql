@@ -46,7 +46,10 @@ SELECT c.kind, c.local_id, c.pco_id, 'deleted in PCO', true,
   FROM merge_contact_pairs c
  WHERE c.action = 'keep_local';
 
+-- People whose contacts this run wrote: updated, inserted or deleted (041-043).
 UPDATE merge_people m
    SET outcome = 'updated'
  WHERE m.outcome = 'unchanged'
-   AND m.person_id IN (SELECT person_id FROM merge_contact_writes);
+   AND m.person_id IN (SELECT person_id FROM merge_contact_writes
+                       UNION ALL
+                       SELECT person_id FROM merge_contact_pairs WHERE action = 'insert');

@@ -66,7 +66,7 @@ claims AS (
 INSERT INTO merge_families (pco_id, family_id, outcome, candidates)
 SELECT s.pco_id,
        CASE WHEN c.ids IS NULL
-            THEN nextval((SELECT pg_get_serial_sequence('church.families', 'id'))::regclass)
+            THEN nextval((SELECT pg_get_serial_sequence('church.families', 'id')::regclass))
             WHEN cardinality(c.ids) = 1 AND cl.claimants = 1 THEN c.ids[1] END,
        CASE WHEN c.ids IS NULL THEN 'created'
             WHEN cardinality(c.ids) = 1 AND cl.claimants = 1 THEN 'link'

@@ -1,20 +1,33 @@
 -- Create unmatched households as families, then merge name and primary contact of every
 -- linked family against the agreed state. The primary contact is compared as a PCO person
 -- id, and only when that person is in the church database (else it could not be written).
-INSERT INTO church.families (id, pco_id, name, primary_contact_id)
-OVERRIDING SYSTEM VALUE   -- the id 110 drew from this column's sequence
-SELECT m.family_id, s.pco_id, s.name, p.id
-  FROM merge_families_stage s
-  JOIN merge_families m USING (pco_id)
-  LEFT JOIN church.people p ON p.pco_id = s.primary_contact_pco_id
- WHERE m.outcome = 'created';
-
 DELETE FROM sync.agreed_families a
  USING merge_families m
  WHERE a.pco_id = m.pco_id AND a.family_id IS DISTINCT FROM m.family_id;
 
+-- The created families, under the ids 110 drew from this column's sequence, agree on PCO's
+-- side as compared below: the name, and the primary contact when that person is here.
+WITH created AS (
+    INSERT INTO church.families (id, pco_id, name, primary_contact_id)
+    OVERRIDING SYSTEM VALUE
+    SELECT m.family_id, s.pco_id, s.name, p.id
+      FROM merge_families_stage s
+      JOIN merge_families m USING (pco_id)
+      LEFT JOIN church.people p ON p.pco_id = s.primary_contact_pco_id
+     WHERE m.outcome = 'created'
+    RETURNING id, pco_id, name, primary_contact_id
+)
+INSERT INTO sync.agreed_families (family_id, pco_id, fields)
+SELECT c.id, c.pco_id,
+       jsonb_build_object('name', c.name)
+         || CASE WHEN c.primary_contact_id IS NOT NULL
+                 THEN jsonb_build_object('primary_contact', s.primary_contact_pco_id)
+                 ELSE '{}' END
+  FROM created c
+  JOIN merge_families_stage s USING (pco_id);
+
 -- One row per linked family and field. Families created above are left out: they hold
--- PCO's values, so every field is agreed and none can conflict (agreed state below).
+-- PCO's values, so every field is agreed and none can conflict.
 DROP TABLE IF EXISTS merge_family_fields;
 CREATE TEMP TABLE merge_family_fields ON COMMIT DROP AS
 -- MATERIALIZED: build each side once, not once per field reference.
@@ -72,19 +85,6 @@ ON CONFLICT (family_id) DO UPDATE
    SET pco_id = excluded.pco_id, fields = excluded.fields, agreed_at = now()
  WHERE (sync.agreed_families.pco_id, sync.agreed_families.fields)
        IS DISTINCT FROM (excluded.pco_id, excluded.fields);
-
--- A created family agrees on PCO's side as compared above: its name, and its primary
--- contact when that person is here.
-INSERT INTO sync.agreed_families (family_id, pco_id, fields)
-SELECT m.family_id, m.pco_id,
-       jsonb_build_object('name', s.name)
-         || CASE WHEN pc.id IS NOT NULL
-                 THEN jsonb_build_object('primary_contact', pc.pco_id)
-                 ELSE '{}' END
-  FROM merge_families m
-  JOIN merge_families_stage s USING (pco_id)
-  LEFT JOIN church.people pc ON pc.pco_id = s.primary_contact_pco_id
- WHERE m.outcome = 'created';
 
 INSERT INTO merge_field_checks (entity, local_id, pco_id, field, conflict,
                                 base_value, pco_value, local_value)

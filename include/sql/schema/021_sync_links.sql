@@ -71,6 +71,8 @@ CREATE TABLE IF NOT EXISTS sync.agreed_contacts (
     agreed_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (kind, pco_id)
 );
+-- Incremental runs look contacts up by person (and delete by person after a local delete).
+CREATE INDEX IF NOT EXISTS agreed_contacts_person ON sync.agreed_contacts (person_id);
 
 CREATE TABLE IF NOT EXISTS sync.agreed_families (
     family_id  bigint PRIMARY KEY REFERENCES church.families (id) ON DELETE CASCADE,

@@ -78,10 +78,7 @@ def extract_stream(client, db_url: str, stream: str, run_id: str, *,
         return extract_resource(client, db_url, stream, run_id, window_start=window_start,
                                 window_end=window_end, full_refresh=full_refresh)
     with db.connect(db_url) as conn:
-        if not full_refresh and window_start is not None and \
-                conn.execute(db.sql("sync/never_fully_synced.sql"), {"stream": stream}).fetchone()[0]:
-            log.info("%s was never fully synced into this database: reading it whole", stream)
-            full_refresh = True
+        full_refresh = full_refresh or _first_sync(conn, stream, window_start)
         window = {"window_start": None if full_refresh else window_start,
                   "window_end": None if full_refresh else window_end, "full_refresh": full_refresh}
         result = extract(client, conn, stream, run_id, **window)
@@ -90,6 +87,26 @@ def extract_stream(client, db_url: str, stream: str, run_id: str, *,
         conn.commit()
     log.info("extracted %s: %s", stream, result)
     return result
+
+
+def _first_sync(conn, stream: str, window_start) -> bool:
+    """Whether a windowed read of `stream` must be a whole one: its first full pull was
+    never merged into this database (sync.full_syncs)."""
+    from pco_sync import db
+
+    if window_start is None:
+        return False
+    first = conn.execute(db.sql("sync/never_fully_synced.sql"), {"stream": stream}).fetchone()[0]
+    if first:
+        log.info("%s was never fully synced into this database: reading it whole", stream)
+    return first
+
+
+def _mark_full_syncs(conn, run_id: str, streams: list[str]) -> None:
+    """After a merge: the streams this run pulled whole are fully synced (sync.full_syncs)."""
+    from pco_sync import db
+
+    conn.execute(db.sql("sync/record_full_syncs.sql"), {"run_id": run_id, "streams": streams})
 
 
 def validate(db_url: str, run_id: str, streams: list[str], *, full_refresh: bool,
@@ -118,8 +135,7 @@ def merge(db_url: str, run_id: str, entity: str) -> dict:
     fn = {"people": merges.merge_people, "families": merges.merge_families}[entity]
     with db.connect(db_url) as conn:
         counts = fn(conn, run_id)
-        conn.execute(db.sql("sync/record_full_syncs.sql"), {"run_id": run_id, "streams": [
-            s for s, e in ENTITY_OF_STREAM.items() if e == entity]})
+        _mark_full_syncs(conn, run_id, [s for s, e in ENTITY_OF_STREAM.items() if e == entity])
         conn.commit()
     log.info("merged %s: %s", entity, counts)
     return counts
@@ -138,10 +154,7 @@ def extract_resource(client, db_url: str, resource: str, run_id: str, *,
 
     with db.connect(db_url) as conn:
         first = streams.resource(resource).streams[0]
-        if not full_refresh and window_start is not None and conn.execute(
-                db.sql("sync/never_fully_synced.sql"), {"stream": first}).fetchone()[0]:
-            log.info("%s was never fully synced into this database: reading it whole", resource)
-            full_refresh = True
+        full_refresh = full_refresh or _first_sync(conn, first, window_start)
         result = snapshots.extract_resource(client, conn, resource, run_id,
                                             window_start=window_start, window_end=window_end,
                                             full_refresh=full_refresh)
@@ -160,8 +173,7 @@ def merge_resource(db_url: str, run_id: str, resource: str) -> dict:
           "events": merges.merge_events}[resource]
     with db.connect(db_url) as conn:
         counts = fn(conn, run_id)
-        conn.execute(db.sql("sync/record_full_syncs.sql"), {
-            "run_id": run_id, "streams": list(streams.resource(resource).streams)})
+        _mark_full_syncs(conn, run_id, list(streams.resource(resource).streams))
         conn.commit()
     log.info("merged %s: %s", resource, counts)
     return counts

@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from pco_simulator import SimConfig, Simulator
-from pco_sync.client import PcoClient, PcoError, resolve
+from pco_sync.errors import PcoError
+from pco_sync.pco.client import PcoClient, resolve
 
 
 def seed_people(sim: Simulator, n: int, *, emails: bool = False) -> None:

@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from pco_sync.errors import PcoError
+
 log = logging.getLogger(__name__)
 
 API_VERSIONS = {
@@ -27,19 +29,6 @@ API_VERSIONS = {
 MAX_OFFSET = 30_000  # deeper offsets get a stricter limit and 500s (developers#1428)
 RETRYABLE_STATUS = {500, 502, 503, 504}
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
-
-
-class PcoError(Exception):
-    """A request PCO refused, or one that kept failing after every retry."""
-
-    def __init__(self, message: str, *, status: int | None = None, endpoint: str = "",
-                 detail: str = "", maybe_applied: bool = False):
-        super().__init__(message)
-        self.status, self.endpoint = status, endpoint
-        self.detail = detail or message  # PCO's own words, for failure records
-        # A write that may have happened although no answer said so (no answer, a 5xx, a
-        # cut-off body): the caller must look before sending it again.
-        self.maybe_applied = maybe_applied
 
 
 @dataclass

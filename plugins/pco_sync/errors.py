@@ -1,0 +1,42 @@
+"""Every error pco-sync raises on purpose, in one leaf module that imports nothing, so any
+step (and the Airflow glue deciding what is worth a retry) can name them.
+"""
+from __future__ import annotations
+
+
+class PcoError(Exception):
+    """A request PCO refused, or one that kept failing after every retry."""
+
+    def __init__(self, message: str, *, status: int | None = None, endpoint: str = "",
+                 detail: str = "", maybe_applied: bool = False):
+        super().__init__(message)
+        self.status, self.endpoint = status, endpoint
+        self.detail = detail or message  # PCO's own words, for failure records
+        # A write that may have happened although no answer said so (no answer, a 5xx, a
+        # cut-off body): the caller must look before sending it again.
+        self.maybe_applied = maybe_applied
+
+    @property
+    def permanent(self) -> bool:
+        """A 4xx other than 429: the same request will be refused again."""
+        return self.status is not None and 400 <= self.status < 500 and self.status != 429
+
+
+class PcoOutage(PcoError):
+    """PCO kept failing for several records in a row: stop, let the task retry later."""
+
+
+class QualityGateError(Exception):
+    """The run's batch is badly wrong; the message says what and by how much."""
+
+
+class SettingsError(ValueError):
+    """A setting (an Airflow Variable) that cannot be used; says which one and why."""
+
+
+class MigrationError(RuntimeError):
+    """The church database's schema ledger disagrees with include/sql/schema."""
+
+
+class SqlFilesError(RuntimeError):
+    """The SQL files (include/sql) cannot be found where the settings say."""

@@ -1,0 +1,1 @@
+"""Extract: PCO resources into pco_staging, streamed, keyed by (run, PCO id)."""

@@ -1,0 +1,1 @@
+"""Push: local changes to PCO, exactly once, with the fewest requests."""

@@ -1,0 +1,1 @@
+"""Quality: row checks (Great Expectations) that quarantine bad records, and batch gates."""

@@ -40,15 +40,15 @@ bench: venv
 	fi
 
 demo: venv
-	cd $(ROOT) && $(VPY) -m pco_sync.demo
+	cd $(ROOT) && $(VPY) -m devkit.demo
 
 # Standalone Airflow (UI :8080, scheduler, DAG processor) on the embedded church DB and a PCO
 # simulator on :8765 (unless AIRFLOW_CONN_CHURCH_DB / AIRFLOW_CONN_PCO_DEFAULT are set), with
 # the connections, pools and variables of airflow_settings.yaml. See pco_sync/local_airflow.py.
 airflow: venv
-	cd $(ROOT) && $(VPY) -m pco_sync.local_airflow
+	cd $(ROOT) && $(VPY) -m devkit.local_airflow
 
 # Stops the embedded PostgreSQL (if any) before deleting its data directory.
 clean:
-	-@[ -x $(VPY) ] && $(VPY) -m pco_sync.devdb stop 2>/dev/null || true
+	-@[ -x $(VPY) ] && $(VPY) -m devkit.devdb stop 2>/dev/null || true
 	rm -rf $(VENV) $(ROOT)/.local

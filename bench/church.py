@@ -2,7 +2,7 @@
 church of N people extracted into pco_staging (the merge benchmark starts from those rows).
 
 The database is `pco_sync_bench` (PCO_SYNC_BENCH_DB overrides it) on the server the tests
-use: AIRFLOW_CONN_CHURCH_DB, TEST_DATABASE_URL or the embedded PostgreSQL (pco_sync.devdb).
+use: AIRFLOW_CONN_CHURCH_DB, TEST_DATABASE_URL or the embedded PostgreSQL (devkit.devdb).
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from pco_sync import db as pco_db
-from pco_sync import devdb
+from pco_sync import church_db as pco_db
+from devkit import devdb
 
 ROOT = Path(__file__).resolve().parents[1]
 PEOPLE = 100_000

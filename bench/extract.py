@@ -70,15 +70,15 @@ def calibrate(sim_url: str, pages: int = 6) -> float:
     stream as the extract does (well within one window's limit), plus a quarter for the
     COPY into staging this leaves out. Each stream's first page is not counted: the
     simulator sorts the whole list for it once."""
-    from pco_sync import streams
-    from pco_sync.client import PcoClient
-    from pco_sync.extract import staging_row
+    from pco_sync.extract.staging import staging_row
+    from pco_sync.pco import resources
+    from pco_sync.pco.client import PcoClient
 
     client = PcoClient(sim_url, church.APP_ID, church.SECRET)
     took, counted = 0.0, 0
     for name in ("people", "households"):
-        spec = streams.get(name)
-        pages_of = client.pages(spec.path, spec.params(full_refresh=True))
+        spec = resources.stream(name)
+        pages_of = client.pages(spec.path, spec.params())
         for n in range(pages + 1):
             started = time.perf_counter()
             doc = next(pages_of)
@@ -112,9 +112,9 @@ def peak_rss_mb() -> float:
 
 def child(sim_url: str, db_url: str, run_id: str) -> dict:
     """The measured process: both streams with one client, as the DAG's extract tasks."""
-    from pco_sync import db as pco_db
-    from pco_sync.client import PcoClient
-    from pco_sync.extract import extract
+    from pco_sync import church_db as pco_db
+    from pco_sync.extract.staging import extract
+    from pco_sync.pco.client import PcoClient
 
     client = PcoClient(sim_url, church.APP_ID, church.SECRET)
     out: dict = {"streams": {}}
@@ -122,7 +122,7 @@ def child(sim_url: str, db_url: str, run_id: str) -> dict:
     with pco_db.connect(db_url) as conn:
         for stream in ("people", "households"):
             t = time.perf_counter()
-            result = extract(client, conn, stream, run_id, full_refresh=True)
+            result = extract(client, conn, stream, run_id)
             conn.commit()
             out["streams"][stream] = {"records": result["records"],
                                       "requests": result["requests"],

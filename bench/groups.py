@@ -34,14 +34,20 @@ import psycopg
 from psycopg import sql
 
 from bench import church
-from pco_sync import db as pco_db
-from pco_sync import devdb, snapshots, tasks
-from pco_sync.client import PcoClient
+from devkit import devdb
+from pco_sync import church_db as pco_db
+from pco_sync import summary
+from pco_sync.extract import run as extracts
+from pco_sync.merge.run import merge
+from pco_sync.pco.client import PcoClient
+from pco_sync.pco.resources import RESOURCES as REGISTRY
+from pco_sync.quality.gates import gate
+from pco_sync.quality.validate import validate_resource
 
 SNAPSHOT_PEOPLE = 10_000
 BIG_GROUP = 250
 RUN_PEOPLE = 2_000
-RESOURCES = ["people", "households", "groups", "events", "teams"]
+RESOURCES = list(REGISTRY)
 RUN_BOUND = 10.0
 
 
@@ -81,7 +87,7 @@ def snapshot_requests() -> dict[str, dict]:
                                                      for n in counts.values())
         measured = client(sim.url)
         with pco_db.connect(db_url) as conn:
-            got = snapshots.extract_resource(measured, conn, "groups", "bench-groups")
+            got = extracts.extract_resource(measured, conn, "groups", "bench-groups")
             conn.commit()
     print(f"groups: {len(counts)} groups (the biggest {max(counts.values())} members), "
           f"{got['group_memberships']['records']:,} memberships in "
@@ -106,19 +112,18 @@ def sync_run(sim_url: str, db_url: str, run_id: str, start=None, end=None, *,
     """The DAG's task bodies for one run, as the scheduler would call them; the summary and
     the client (its request count)."""
     pco = client(sim_url)
-    tasks.ensure_schema(db_url)
-    for resource in RESOURCES:
-        if tasks.stream_due(resource, start, end, full_refresh=full, manual=False):
-            tasks.extract_stream(pco, db_url, resource, run_id, window_start=start,
-                                 window_end=end, full_refresh=full)
-    checked = tasks.validate(db_url, run_id, RESOURCES, full_refresh=full)
-    by_task = {"merge_people": tasks.merge(db_url, run_id, "people"),
-               "merge_families": tasks.merge(db_url, run_id, "families")}
-    for resource in tasks.GROUP_RESOURCES:
-        by_task[f"merge_{resource}"] = tasks.merge_resource(db_url, run_id, resource)
-    summary = tasks.summarize(checked, {row: by_task.get(task)
-                                        for row, task in tasks.SUMMARY_ROWS.items()})
-    return summary, pco
+    with pco_db.connect(db_url) as conn:
+        pco_db.apply_migrations(conn)
+        checked = {}
+        for resource in RESOURCES:
+            read = extracts.plan(conn, resource, start, end, full_refresh=full)
+            if read is not None:
+                extracts.extract_resource(pco, conn, resource, run_id, read)
+            checked[resource] = validate_resource(conn, resource, run_id)
+        gate(conn, run_id, full_refresh=full)
+        merged = {resource: merge(conn, resource, run_id) for resource in RESOURCES}
+    counts = summary.summarize(checked, merged)
+    return counts, pco
 
 
 def incremental_run() -> dict[str, dict]:
@@ -146,9 +151,9 @@ def quiet_run(sim_url: str, db_url: str) -> None:
     """The child: one scheduled run over [10:15, 10:30) UTC today; prints what it measured."""
     start = datetime.now(timezone.utc).replace(hour=10, minute=15, second=0, microsecond=0)
     began = time.perf_counter()
-    summary, pco = sync_run(sim_url, db_url, "bench-quiet", start, start + timedelta(minutes=15),
+    counts, pco = sync_run(sim_url, db_url, "bench-quiet", start, start + timedelta(minutes=15),
                             full=False)
-    changed = {row: c for row, c in summary.items()
+    changed = {row: c for row, c in counts.items()
                if c.get("created") or c.get("updated") or c.get("ended")}
     print(json.dumps({"seconds": time.perf_counter() - began, "requests": pco.stats.requests,
                       "changed": changed}))

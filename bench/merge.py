@@ -20,8 +20,9 @@ import statistics
 import time
 
 from bench import church
-from pco_sync import db as pco_db
-from pco_sync import merge
+from pco_sync import church_db as pco_db
+from pco_sync import sqlfiles
+from pco_sync.merge.run import merge
 
 # Parents before children, so COPY FROM meets every foreign key.
 TABLES = ("people", "families", "family_members", "emails", "phone_numbers", "addresses")
@@ -39,9 +40,9 @@ def run() -> dict[str, dict]:
             clock = StepClock(conn)
             started = time.perf_counter()
             clock.entity = "people"
-            people = merge.merge_people(clock, run_id)
+            people = merge(clock, "people", run_id)["people"]
             clock.entity = "families"
-            families = merge.merge_families(clock, run_id)
+            families = merge(clock, "households", run_id)["families"]
             merges.append(time.perf_counter() - started)
             if people["created"] < church.PEOPLE:
                 raise RuntimeError(f"the merge created {people['created']} people, expected "
@@ -95,15 +96,16 @@ class StepClock:
 
     def __init__(self, conn):
         self.conn, self.entity, self.seconds = conn, "", {}
-        self.names = {f.read_text(encoding="utf-8"): f.stem
-                      for f in (pco_db.SQL_DIR / "merge").glob("*.sql")}
+        root = sqlfiles.root() / "merge"
+        self.names = {f.read_text(encoding="utf-8"): str(f.relative_to(root).with_suffix(""))
+                      for f in root.rglob("*.sql")}
 
     def execute(self, query, *args, **kwargs):
         started = time.perf_counter()
         cur = self.conn.execute(query, *args, **kwargs)
         name = self.names.get(query) if isinstance(query, str) else None
         if name:
-            key = f"{self.entity}/{name}"
+            key = name if name.startswith(self.entity) else f"{self.entity}/{name}"
             self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - started
         return cur
 

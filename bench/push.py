@@ -30,8 +30,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from pco_sync import db as pco_db
-from pco_sync import devdb
+from pco_sync import church_db as pco_db
+from devkit import devdb
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_ID, SECRET = "bench_app", "bench_secret"
@@ -69,9 +69,9 @@ def database() -> str:
 
 def push(sim_url: str, db_url: str, people: int | None, run_id: str) -> tuple[dict, dict, float]:
     """Seed `people` new local people (None: none), push them; (counts, client stats, s)."""
-    from pco_sync.client import PcoClient
-    from pco_sync.push_people import push_people
-    from pco_sync.push_settings import PushSettings
+    from pco_sync.pco.client import PcoClient
+    from pco_sync.push.entities import push
+    from pco_sync.push.settings import PushSettings
 
     client = PcoClient(sim_url, APP_ID, SECRET)
     with pco_db.connect(db_url) as conn:
@@ -79,7 +79,7 @@ def push(sim_url: str, db_url: str, people: int | None, run_id: str) -> tuple[di
             conn.execute(SEED_SQL, {"n": people})
             conn.commit()
         started = time.perf_counter()
-        counts = push_people(conn, client, run_id, PushSettings())
+        counts = push(conn, client, "people", run_id, PushSettings())
         took = time.perf_counter() - started
     return counts, client.stats, took
 

@@ -1,7 +1,7 @@
 """Apply airflow_settings.yaml (astro-cli format) to the Airflow metadata DB.
 
-    python -m pco_sync.settings apply [PATH]    # default: <repo>/airflow_settings.yaml
-    python -m pco_sync.settings show  [PATH]    # what would be applied (secrets masked)
+    python -m devkit.airflow_settings apply [PATH]    # default: <repo>/airflow_settings.yaml
+    python -m devkit.airflow_settings show  [PATH]    # what would be applied (secrets masked)
 
 Connections are created or replaced, except those an ``AIRFLOW_CONN_<ID>`` environment
 variable defines: Airflow reads the environment first, so the variable wins anyway and the
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "airflow_settings.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "airflow_settings.yaml"
 
 
 def load(path: str | Path = DEFAULT_PATH) -> dict:

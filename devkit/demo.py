@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from pco_sync import devdb
-from pco_sync.tasks import summary_table
+from devkit import devdb
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW_HOME = Path(os.environ.get("PCO_SYNC_AIRFLOW_HOME", ROOT / ".local" / "airflow"))
 LOG = ROOT / ".local" / "demo-last-run.log"
+SUMMARY = ROOT / ".local" / "demo-last-summary.json"
 DEMO_PEOPLE = int(os.environ.get("PCO_SYNC_DEMO_PEOPLE", "2000"))
 
 
@@ -33,31 +31,42 @@ def church_db() -> tuple[str, str]:
     return url, devdb.airflow_conn_uri(url)
 
 
-def run_dag(env: dict) -> tuple[int, str]:
-    proc = subprocess.run([str(ROOT / "bin" / "airflow"), "dags", "test", "pco_sync", "-c",
-                           json.dumps({"full_refresh": True})], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+def airflow_env(env: dict) -> dict:
+    """The environment bin/airflow gives the Airflow CLI, for an in-process dag.test()."""
+    return {**env, "AIRFLOW_HOME": str(AIRFLOW_HOME),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "plugins"),
+                                           env.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+
+
+def run_dag(env: dict) -> int:
+    """A full sync as `dag.test()` in a child process (its output goes to LOG); the child
+    writes the run's summary, read back through Airflow's XCom, to SUMMARY."""
+    # bin/airflow migrates the metadata database the first time.
+    subprocess.run([str(ROOT / "bin" / "airflow"), "version"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    SUMMARY.unlink(missing_ok=True)
     LOG.parent.mkdir(parents=True, exist_ok=True)
-    LOG.write_text(proc.stdout + "\n" + proc.stderr)
-    return proc.returncode, proc.stdout + proc.stderr
+    with LOG.open("w") as log:
+        return subprocess.run([sys.executable, "-m", "devkit.demo", "--run-dag"], cwd=ROOT,
+                              env=airflow_env(env), stdout=log, stderr=subprocess.STDOUT).returncode
 
 
-def summary_of(output: str) -> tuple[str | None, dict | None]:
-    """The run id and summarize's XCom (what the UI shows for the run)."""
-    m = re.search(r"DagRun Finished: dag_id=pco_sync, .*?run_id=(\S+?),", output)
-    if not m:
-        return None, None
-    meta = sqlite3.connect(AIRFLOW_HOME / "airflow.db")
-    try:
-        row = meta.execute("SELECT value FROM xcom WHERE dag_id = 'pco_sync' AND run_id = ? "
-                           "AND task_id = 'summarize' AND key = 'return_value'",
-                           (m.group(1),)).fetchone()
-    finally:
-        meta.close()
-    if not row:
-        return m.group(1), None
-    value = json.loads(row[0])
-    return m.group(1), json.loads(value) if isinstance(value, str) else value
+def _run_dag_here() -> int:
+    """In the child: dag.test() the pco_sync DAG with a full refresh, then its summary from
+    the DagRun's XCom (what the Sync summary tab shows) into SUMMARY."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from pco_sync.airflow import summary_page
+
+    dag = DagBag(dag_folder=str(ROOT / "dags"), include_examples=False).get_dag("pco_sync")
+    run = dag.test(run_conf={"full_refresh": True})
+    page = summary_page.load(dag.dag_id, run.run_id) or {}
+    SUMMARY.write_text(json.dumps({"run_id": run.run_id, "state": str(run.state),
+                                   "summary": page.get("summary")}))
+    return 0 if str(run.state) == "success" else 1
 
 
 def main() -> int:
@@ -75,21 +84,23 @@ def main() -> int:
     where = "AIRFLOW_CONN_CHURCH_DB" if os.environ.get(devdb.ENV_AIRFLOW_CONN) else \
         "the embedded PostgreSQL (database 'church')"
     print(f"Church database: {where}", flush=True)
-    print("Running a full sync: bin/airflow dags test pco_sync -c '{\"full_refresh\": true}'"
-          " (about a minute) ...", flush=True)
+    print("Running a full sync (dag.test() of pco_sync with full_refresh; about a minute) ...",
+          flush=True)
     try:
-        code, output = run_dag(env)
+        code = run_dag(env)
     finally:
         if sim is not None:
             sim.stop()
-    run_id, summary = summary_of(output)
-    if code != 0 or summary is None:
-        print(f"\nThe sync run failed (exit {code}). Its output is in {LOG.relative_to(ROOT)};"
-              " the failed task's error says why.", file=sys.stderr)
-        print("\n".join(output.strip().splitlines()[-25:]), file=sys.stderr)
+    result = json.loads(SUMMARY.read_text()) if SUMMARY.exists() else {}
+    if code != 0 or not result.get("summary"):
+        print(f"\nThe sync run failed (state {result.get('state', 'unknown')}). Its output is in "
+              f"{LOG.relative_to(ROOT)}; the failed task's error says why.", file=sys.stderr)
+        print("\n".join(LOG.read_text().strip().splitlines()[-25:]), file=sys.stderr)
         return code or 1
-    print(f"\nDAG run {run_id} succeeded. What it did:\n")
-    print(summary_table(summary))
+    from pco_sync import summary
+
+    print(f"\nDAG run {result['run_id']} succeeded. What it did:\n")
+    print(summary.table(result["summary"]))
     print(f"""
 Where to look next:
   - the whole run's output:       {LOG.relative_to(ROOT)}
@@ -102,4 +113,4 @@ Run `make demo` again: the same church finds everything unchanged (0 created).""
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_run_dag_here() if sys.argv[1:] == ["--run-dag"] else main())

@@ -12,10 +12,10 @@ SQLAlchemy (``create_engine(url)``) all accept. Where the URL comes from, in ord
    reuse it; ``stop_embedded()`` stops it. It listens on a Unix socket only (no TCP port), so its
    URL looks like ``postgresql://postgres@/postgres?host=/path/to/.local/pgdata``.
 
-For Airflow, export ``AIRFLOW_CONN_CHURCH_DB="$(python -m pco_sync.devdb airflow-uri)"``:
+For Airflow, export ``AIRFLOW_CONN_CHURCH_DB="$(python -m devkit.devdb airflow-uri)"``:
 ``airflow_conn_uri()`` writes a socket directory in the form PostgresHook fully understands.
 
-Command line: ``python -m pco_sync.devdb [url|airflow-uri|stop|ensure NAME]``.
+Command line: ``python -m devkit.devdb [url|airflow-uri|stop|ensure NAME]``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PGDATA = REPO_ROOT / ".local" / "pgdata"
 
 ENV_AIRFLOW_CONN = "AIRFLOW_CONN_CHURCH_DB"
@@ -320,7 +320,7 @@ def _main(argv: list[str]) -> int:
     elif cmd == "ensure" and len(argv) == 2:
         print(ensure_database(church_db_url(), argv[1]))
     else:
-        print("usage: python -m pco_sync.devdb [url|airflow-uri|stop|ensure NAME]", file=sys.stderr)
+        print("usage: python -m devkit.devdb [url|airflow-uri|stop|ensure NAME]", file=sys.stderr)
         return 2
     return 0
 

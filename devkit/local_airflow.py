@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from pco_sync import devdb
+from devkit import devdb
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SIM_PORT = int(os.environ.get("PCO_SYNC_SIM_PORT", "8765"))
 SIM_PEOPLE = os.environ.get("PCO_SYNC_DEMO_PEOPLE", "2000")
 
@@ -66,7 +66,7 @@ def main() -> int:
     airflow = str(ROOT / "bin" / "airflow")
     try:
         subprocess.run([airflow, "version"], env=env, check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([sys.executable, "-m", "pco_sync.settings", "apply"],
+        subprocess.run([sys.executable, "-m", "devkit.airflow_settings", "apply"],
                        env={**env, "AIRFLOW_HOME": env["PCO_SYNC_AIRFLOW_HOME"]}, check=True)
         print("Airflow standalone: UI on http://localhost:8080 (user admin; password in "
               f"{env['PCO_SYNC_AIRFLOW_HOME']}/simple_auth_manager_passwords.json.generated). "

@@ -1,4 +1,6 @@
-"""Shared fixtures: the repo on sys.path, the recordings, a PCO simulator over real HTTP."""
+"""Shared fixtures: the repo on sys.path, the recordings, a PCO simulator over real HTTP,
+the test church database. Helpers every folder's tests use live beside this file
+(pipeline.py, push_helpers.py)."""
 from __future__ import annotations
 
 import os
@@ -9,19 +11,18 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-for p in (ROOT, ROOT / "plugins"):
+for p in (ROOT, ROOT / "plugins", ROOT / "tests"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
 from pco_simulator import SimConfig, Simulator  # noqa: E402
 
-SAMPLES = ROOT.parent / "shared" / "pco-samples"
+# Real PCO API recordings (pypco's test cassettes, MIT; see recordings/README.md).
+SAMPLES = ROOT / "tests" / "recordings"
 
 
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
-    if not SAMPLES.is_dir():
-        pytest.fail(f"the PCO recordings are expected beside the repo at {SAMPLES}")
     return SAMPLES
 
 
@@ -56,8 +57,8 @@ def db_url():
     import psycopg
     from psycopg import sql
 
-    from pco_sync import db as pco_db
-    from pco_sync import devdb
+    from devkit import devdb
+    from pco_sync import church_db
 
     server = devdb.church_db_url()
     # PCO_SYNC_TEST_DB lets two suites share one server without dropping each other's data.
@@ -65,20 +66,21 @@ def db_url():
     with psycopg.connect(server, autocommit=True) as c:
         c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     url = devdb.ensure_database(server, name)
-    with pco_db.connect(url) as conn:
-        pco_db.apply_migrations(conn)
+    with church_db.connect(url) as conn:
+        church_db.apply_migrations(conn)
     return url
 
 
 @pytest.fixture
 def db(db_url):
     """A connection to the test database with every table of ours emptied first."""
-    from pco_sync import db as pco_db
+    from pco_sync import church_db
 
-    with pco_db.connect(db_url) as conn:
+    with church_db.connect(db_url) as conn:
         tables = conn.execute(
             "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables "
-            "WHERE schemaname IN ('church', 'sync', 'pco_staging')").fetchall()
+            "WHERE schemaname IN ('church', 'sync', 'pco_staging') "
+            "AND tablename <> 'schema_migrations'").fetchall()
         if tables:
             conn.execute("TRUNCATE " + ", ".join(t for (t,) in tables) + " RESTART IDENTITY CASCADE")
         conn.commit()

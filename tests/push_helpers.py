@@ -2,9 +2,10 @@
 merge, and reading what the simulator received."""
 from __future__ import annotations
 
-from pco_sync import tasks
-from pco_sync.client import PcoClient
-from pco_sync.push_settings import PushSettings
+from pco_sync.pco.client import PcoClient
+from pco_sync.push.settings import PushSettings
+from pco_sync.push.entities import push
+from pipeline import extract, merge_resource
 
 
 def client_for(sim, **kw) -> PcoClient:
@@ -39,13 +40,12 @@ def value(db, query, *args):
 
 
 def pull(client, db, db_url, run_id, streams=("people",)) -> dict:
-    """A full pull through the real extract and merge, as a DAG run does it."""
+    """A full pull through the real extract and merge, as a DAG run does it: {summary row:
+    counts} ("people", "families", ...)."""
     counts = {}
-    for stream in streams:
-        tasks.extract_stream(client, db_url, stream, run_id, window_start=None,
-                             window_end=None, full_refresh=True)
-        entity = tasks.ENTITY_OF_STREAM[stream]
-        counts[entity] = tasks.merge(db_url, run_id, entity)
+    for resource in streams:
+        extract(client, db_url, resource, run_id, full_refresh=True)
+        counts.update(merge_resource(db_url, resource, run_id))
     db.commit()  # see the other connections' writes from here on
     return counts
 
@@ -62,3 +62,15 @@ def pco_people(sim, remote_id=None) -> list[dict]:
 
 
 DEFAULT = PushSettings()
+
+
+def push_people(conn, client, run_id, settings=DEFAULT, **kw) -> dict:
+    return push(conn, client, "people", run_id, settings, **kw)
+
+
+def push_families(conn, client, run_id, **kw) -> dict:
+    return push(conn, client, "families", run_id, **kw)
+
+
+def push_memberships(conn, client, run_id, **kw) -> dict:
+    return push(conn, client, "memberships", run_id, **kw)

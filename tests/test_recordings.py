@@ -1,4 +1,4 @@
-"""Records from the real PCO recordings (../shared/pco-samples) through the real client,
+"""Records from the real PCO recordings (tests/recordings) through the real client,
 extract, quality checks and merge. PCO itself cannot be reached from here, so a replay
 server answers the client over HTTP with the recorded response bodies and headers."""
 from __future__ import annotations
@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from pco_sync.client import PcoClient
-from pco_sync.extract import extract
-from pco_sync.merge import merge_people
-from pco_sync.quality import validate
+from pco_sync.extract.staging import extract
+from pco_sync.pco.client import PcoClient
+from pco_sync.quality.validate import validate
+from pipeline import merge_people
 
 PCO = "https://api.planningcenteronline.com"
 RUN = "recorded-1"
@@ -99,7 +99,7 @@ def test_recorded_people_are_staged_checked_and_merged(replay, db):
     assert len(people) == 49 and emails  # what the recording holds
 
     client = PcoClient(server.url, "app", "secret", backoff_base=0.01)
-    result = extract(client, db, "people", RUN, full_refresh=True)
+    result = extract(client, db, "people", RUN)
     assert (result["records"], result["requests"]) == (len(people), 2)  # followed links.next
 
     checked = validate(db, "people", RUN)

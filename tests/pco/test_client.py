@@ -2,7 +2,9 @@
 429 and 5xx retries, re-windowing before deep offsets, clear failures."""
 from __future__ import annotations
 
+import logging
 import math
+import random
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl
 
@@ -222,3 +224,218 @@ def test_refused_write_carries_pco_detail_and_is_not_maybe_applied(sim):
             "first_name": "A", "remote_id": "abc"}}})
     assert err.value.status == 422 and not err.value.maybe_applied
     assert err.value.detail == "Remote id is not a number (remote_id)"
+
+
+# ---- the retry policy, with time and jitter under the test's control -------------------------
+LOG = "pco_sync.pco.client"
+RATE = {"X-PCO-API-Request-Rate-Limit": "2", "X-PCO-API-Request-Rate-Period": "20",
+        "X-PCO-API-Request-Rate-Count": "2"}  # the window is used up
+
+
+class FakeTime:
+    """A clock that moves only when slept on; every sleep is recorded."""
+
+    def __init__(self):
+        self.now, self.sleeps = 1000.0, []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(float(seconds))
+        self.now += seconds
+
+
+class FixedRng:
+    """Hands out the given jitter factors in order and records what it was asked for."""
+
+    def __init__(self, *factors: float):
+        self.factors, self.calls = list(factors), []
+
+    def uniform(self, a: float, b: float) -> float:
+        self.calls.append((a, b))
+        return self.factors.pop(0)
+
+
+class ScriptedSession(requests.Session):
+    """A real session to the simulator, except that the first sends play a script: an
+    exception to raise, or (status, headers) for a canned answer."""
+
+    def __init__(self, *script):
+        super().__init__()
+        self.script = list(script)
+
+    def request(self, method, url, **kw):
+        if not self.script:
+            return super().request(method, url, **kw)
+        step = self.script.pop(0)
+        if isinstance(step, BaseException):
+            raise step
+        status, headers = step
+        resp = requests.Response()
+        resp.status_code, resp.url, resp.reason = status, url, "scripted"
+        resp.headers.update(headers)
+        resp._content = b'{"errors": [{"detail": "scripted"}]}'
+        return resp
+
+
+def timed_client(sim: Simulator, fake: FakeTime, **kw) -> PcoClient:
+    return client_for(sim, sleep=fake.sleep, clock=fake.clock, **kw)
+
+
+def test_a_post_answered_503_is_sent_once_and_may_have_been_applied(sim):
+    sim.sim.faults.add({"kind": "error", "status": 503, "path": "/people/v2/people",
+                        "method": "POST", "count": 1})  # a re-send would succeed
+    fake = FakeTime()
+    client = timed_client(sim, fake)
+    with pytest.raises(PcoError) as err:
+        client.post("/people/v2/people", PERSON)
+    assert err.value.maybe_applied and err.value.status == 503
+    assert "not re-sent" in str(err.value)
+    assert [r["method"] for r in sim.sim.requests] == ["POST"]
+    assert fake.sleeps == [] and client.stats.retries == 0
+    assert len(sim.store.tables["people"]) == 0
+
+
+def test_a_connect_timeout_on_post_is_retried_and_creates_once(sim):
+    fake = FakeTime()
+    client = timed_client(sim, fake, session=ScriptedSession(
+        requests.ConnectTimeout("connect timed out")))
+    client.post("/people/v2/people", PERSON)
+    assert len(sim.store.tables["people"]) == 1
+    assert [r["method"] for r in sim.sim.requests] == ["POST"]  # the one that got through
+    assert client.stats.requests == 2 and client.stats.retries == 1 and len(fake.sleeps) == 1
+
+
+@pytest.mark.parametrize("error", [requests.ReadTimeout("read timed out"),
+                                   requests.ConnectionError("connection reset")])
+def test_a_post_without_an_answer_is_not_resent_unless_idempotent(sim, error):
+    fake = FakeTime()
+    client = timed_client(sim, fake, session=ScriptedSession(error))
+    with pytest.raises(PcoError) as err:
+        client.post("/people/v2/people", PERSON)
+    assert err.value.maybe_applied and f"{type(error).__name__} (no answer)" in str(err.value)
+    assert client.stats.requests == 1 and fake.sleeps == []
+
+    client = timed_client(sim, fake, session=ScriptedSession(error))
+    client.post("/people/v2/people", PERSON, idempotent=True)
+    assert client.stats.requests == 2 and client.stats.retries == 1
+    assert len(sim.store.tables["people"]) == 1
+
+
+def test_429s_beyond_max_throttled_give_up_with_the_message():
+    with Simulator(SimConfig(rate_limit=1, rate_period=20)) as sim:
+        requests.get(sim.url + "/people/v2", auth=sim.auth)  # the window is used up
+        fake = FakeTime()
+        client = timed_client(sim, fake, max_throttled=2, max_retries=0)
+        with pytest.raises(PcoError) as err:
+            client.organization_name()
+    assert str(err.value) == "GET /people/v2: still rate limited after 3 waits"
+    assert err.value.status == 429 and not err.value.maybe_applied
+    assert client.stats.throttled == 3 and client.stats.requests == 3
+    assert client.stats.retries == 0 and client.stats.by_status == {429: 3}
+    assert len(fake.sleeps) == 2 and all(1 <= s <= 20 for s in fake.sleeps)  # Retry-After
+
+
+def test_429s_do_not_use_up_max_retries_and_reset_the_pacer(sim):
+    fake = FakeTime()
+    client = timed_client(sim, fake, backoff_base=1.0, max_retries=1, max_throttled=2,
+                          rng=FixedRng(0.5), session=ScriptedSession(
+                              (429, {"Retry-After": "3", **RATE}), (503, {}), (429, {})))
+    assert client.organization_name() == sim.config.organization_name
+    # Retry-After, then backoff with jitter, then backoff_base for a 429 without Retry-After;
+    # no pacing wait after a 429 although its headers said the window was used up.
+    assert fake.sleeps == [3.0, 0.5, 1.0]
+    assert client.stats.paced_seconds == 0
+    assert (client.stats.requests, client.stats.retries, client.stats.throttled) == (4, 1, 2)
+    assert client.stats.by_status == {429: 2, 503: 1, 200: 1}
+
+
+def test_pacing_applies_to_the_answers_of_failed_attempts_too(sim):
+    fake = FakeTime()
+    client = timed_client(sim, fake, backoff_base=1.0, rng=FixedRng(1.0),
+                          session=ScriptedSession((503, RATE)))
+    client.organization_name()
+    # the 503 used up a 20 s window; the retry waits 1 s, then the rest of the window
+    assert fake.sleeps == [1.0, pytest.approx(19.01)]
+    assert client.stats.paced_seconds == pytest.approx(19.0)
+
+
+def test_backoff_is_capped_exponential_with_the_injected_jitter(sim):
+    sim.sim.faults.add({"kind": "error", "path": "/people/v2/people", "count": 5})
+    fake, rng = FakeTime(), FixedRng(0.5, 1.0, 0.75, 0.5, 1.0)
+    client = timed_client(sim, fake, backoff_base=1.0, backoff_cap=4.0, max_retries=5, rng=rng)
+    assert list(client.records("/people/v2/people")) == []
+    # base delays 1, 2, 4, 4 (capped), 4 (capped) times the jitter factors
+    assert fake.sleeps == pytest.approx([0.5, 2.0, 3.0, 2.0, 4.0])
+    assert rng.calls == [(0.5, 1.0)] * 5
+    assert client.stats.retries == 5 and client.stats.requests == 6
+
+
+def test_jitter_stays_within_half_to_all_of_the_capped_delay(sim):
+    sim.sim.faults.add({"kind": "error", "path": "/people/v2/people", "count": 8})
+    fake = FakeTime()
+    client = timed_client(sim, fake, backoff_base=0.3, backoff_cap=5.0, max_retries=8,
+                          rng=random.Random(7))
+    list(client.records("/people/v2/people"))
+    assert len(fake.sleeps) == 8
+    replay = random.Random(7)
+    for n, delay in enumerate(fake.sleeps, 1):
+        capped = min(5.0, 0.3 * 2 ** (n - 1))
+        assert 0.5 * capped <= delay <= capped
+        assert delay == pytest.approx(capped * replay.uniform(0.5, 1.0))
+
+
+def test_giving_up_names_endpoint_and_cause_never_the_secret(sim, caplog):
+    caplog.set_level(logging.INFO, logger=LOG)
+    sim.sim.faults.add({"kind": "error", "status": 502, "path": "/people/v2/people"})
+    fake, rng = FakeTime(), FixedRng(1.0, 1.0, 1.0)
+    client = timed_client(sim, fake, max_retries=2, rng=rng)
+    with pytest.raises(PcoError) as err:
+        client.get("/people/v2/people")
+    assert str(err.value) == "GET /people/v2/people failed after 3 attempts: HTTP 502"
+    assert err.value.endpoint == "GET /people/v2/people" and not err.value.maybe_applied
+    assert len(fake.sleeps) == 2 and len(rng.calls) == 2  # no jitter drawn for the last
+    assert client.stats.retries == 2 and client.stats.by_status == {502: 3}
+    for text in [str(err.value), repr(err.value), caplog.text]:
+        assert sim.config.secret not in text and sim.config.app_id not in text
+
+
+@pytest.mark.parametrize("script, cause", [
+    ([requests.ReadTimeout("read timed out")] * 2, "ReadTimeout (no answer)"),
+    ([requests.ConnectionError("connection reset")] * 2, "ConnectionError (no answer)"),
+    ([(503, {}), (504, {})], "HTTP 504"),
+])
+def test_the_message_names_the_last_cause(sim, script, cause):
+    client = timed_client(sim, FakeTime(), max_retries=1, session=ScriptedSession(*script))
+    with pytest.raises(PcoError) as err:
+        client.get("/people/v2")
+    assert str(err.value) == f"GET /people/v2 failed after 2 attempts: {cause}"
+
+
+def test_truncated_json_on_a_read_is_retried_until_max_retries(sim):
+    sim.sim.faults.add({"kind": "truncate", "path": "/people/v2"})
+    fake = FakeTime()
+    client = timed_client(sim, fake, max_retries=1)
+    with pytest.raises(PcoError, match="failed after 2 attempts: truncated or invalid JSON"):
+        client.organization_name()
+    assert client.stats.requests == 2 and len(fake.sleeps) == 1
+
+
+def test_client_errors_are_not_retried(sim):
+    fake = FakeTime()
+    client = timed_client(sim, fake)
+    with pytest.raises(PcoError) as err:
+        client.get("/people/v2/people/999")
+    assert err.value.status == 404 and err.value.permanent
+    assert client.stats.requests == 1 and fake.sleeps == []
+
+
+def test_retries_and_rate_limit_waits_are_logged(sim, caplog):
+    caplog.set_level(logging.INFO, logger=LOG)
+    client = timed_client(sim, FakeTime(), backoff_base=1.0, max_retries=3, rng=FixedRng(1.0),
+                          session=ScriptedSession((503, {}), (429, {"Retry-After": "2"})))
+    client.organization_name()
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == LOG]
+    assert lines == [("WARNING", "GET /people/v2: HTTP 503; retry 1/3 in 1.0 s"),
+                     ("INFO", "PCO rate limit reached on GET /people/v2; waiting 2.00 s")]

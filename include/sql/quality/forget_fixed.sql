@@ -1,6 +1,6 @@
 -- A re-run of validate: open quarantine rows of this run and stream that no longer fail go.
 DELETE FROM sync.quarantine AS q
-WHERE q.run_id = %(run_id)s
+WHERE q.run_id = current_setting('pco_sync.run_id')
   AND q.stream = %(stream)s
   AND q.resolved_at IS NULL
   AND NOT EXISTS (

@@ -6,4 +6,4 @@ SELECT staged.pco_id,
            WHEN 'array' THEN jsonb_array_length(staged.record -> 'included' -> 'people')
            ELSE 0 END                               AS members
 FROM pco_staging.households AS staged
-WHERE staged.run_id = %(run_id)s
+WHERE staged.run_id = current_setting('pco_sync.run_id')

@@ -6,4 +6,4 @@ SELECT staged.pco_id,
        staged.record -> 'attributes' ->> 'birthdate'     AS birthdate,
        staged.record -> 'attributes' ->> 'status'        AS status
 FROM pco_staging.people AS staged
-WHERE staged.run_id = %(run_id)s
+WHERE staged.run_id = current_setting('pco_sync.run_id')

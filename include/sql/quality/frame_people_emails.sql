@@ -7,4 +7,4 @@ CROSS JOIN LATERAL jsonb_array_elements(
     CASE jsonb_typeof(staged.record -> 'included' -> 'emails')
         WHEN 'array' THEN staged.record -> 'included' -> 'emails'
         ELSE '[]'::jsonb END) AS email
-WHERE staged.run_id = %(run_id)s
+WHERE staged.run_id = current_setting('pco_sync.run_id')

@@ -7,4 +7,4 @@ CROSS JOIN LATERAL jsonb_array_elements(
     CASE jsonb_typeof(staged.record -> 'included' -> 'phone_numbers')
         WHEN 'array' THEN staged.record -> 'included' -> 'phone_numbers'
         ELSE '[]'::jsonb END) AS phone
-WHERE staged.run_id = %(run_id)s
+WHERE staged.run_id = current_setting('pco_sync.run_id')

@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS sync.push_pending (
     PRIMARY KEY (entity, key, operation)
 );
 
--- A PCO Person's attributes as the people merge reads them (010_people_candidates.sql),
+-- A PCO Person's attributes as the people merge reads them (merge/people/candidates.sql),
 -- typed like sync.agreed_people, so an agreed state built from PCO's answer compares equal
 -- to what the next pull brings.
 CREATE OR REPLACE FUNCTION sync.pco_person_fields(a jsonb) RETURNS jsonb
@@ -71,7 +71,7 @@ CREATE INDEX IF NOT EXISTS people_latest_by_pco_id
     ON pco_staging.people (pco_id, loaded_at DESC);
 
 -- A PCO Email / PhoneNumber / Address as the contacts merge reads it
--- (040_contacts_compare.sql), in the agreed form (sync.text_fields).
+-- (merge/people/contacts_compare.sql), in the agreed form (sync.text_fields).
 CREATE OR REPLACE FUNCTION sync.pco_contact_fields(kind text, a jsonb) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT sync.text_fields(CASE kind

@@ -2,7 +2,7 @@
 
 Connection fields: host = base URL (``https://api.planningcenteronline.com`` or the
 simulator), login = application id, password = secret, extra ``webhook_secret`` (optional).
-The form itself is declared in pco_sync.provider (Airflow 3.2+ reads it from provider info).
+The form itself is declared in pco_sync.airflow.provider (Airflow 3.2+ reads it from provider info).
 """
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
-from pco_sync.client import PcoClient, PcoError
-from pco_sync.provider import CONN_TYPE, DEFAULT_BASE_URL, HOOK_NAME, UI_FIELD_BEHAVIOUR
+from pco_sync.errors import PcoError
+from pco_sync.pco.client import PcoClient
+
+from pco_sync.airflow.provider import CONN_TYPE, DEFAULT_BASE_URL, HOOK_NAME, UI_FIELD_BEHAVIOUR
 
 
 class PcoHook(BaseHook):
-    """Interact with Planning Center Online through :class:`pco_sync.client.PcoClient`.
+    """Interact with Planning Center Online through :class:`pco_sync.pco.client.PcoClient`.
 
     :param pco_conn_id: the Airflow connection of type ``pco`` (default ``pco_default``)
     :param client_kwargs: passed to PcoClient (timeouts, retries, ...)

@@ -23,10 +23,10 @@ def _app() -> FastAPI:
     @app.get("/runs/{dag_id}/{run_id:path}", response_class=HTMLResponse,
              dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.XCOM))])
     def run_page(dag_id: str, run_id: str) -> HTMLResponse:
-        from pco_sync import run_summary
+        from pco_sync.airflow import summary_page
 
-        run = run_summary.load(dag_id, run_id)
-        return HTMLResponse(run_summary.render(dag_id, run_id, run), status_code=200 if run else 404)
+        run = summary_page.load(dag_id, run_id)
+        return HTMLResponse(summary_page.render(dag_id, run_id, run), status_code=200 if run else 404)
 
     return app
 

@@ -38,9 +38,9 @@ def get_provider_info() -> dict:
         "description": "Planning Center Online connection and sync for the church database.",
         "integrations": [{"integration-name": HOOK_NAME, "tags": ["service"],
                           "external-doc-url": "https://developer.planning.center/docs/"}],
-        "hooks": [{"integration-name": HOOK_NAME, "python-modules": ["pco_sync.hooks"]}],
+        "hooks": [{"integration-name": HOOK_NAME, "python-modules": ["pco_sync.airflow.hooks"]}],
         "connection-types": [{
-            "hook-class-name": "pco_sync.hooks.PcoHook",
+            "hook-class-name": "pco_sync.airflow.hooks.PcoHook",
             "hook-name": HOOK_NAME,
             "connection-type": CONN_TYPE,
             "ui-field-behaviour": {

@@ -1,5 +1,6 @@
 """The "Sync summary" tab on every pco_sync DAG run: what the run did per entity, read from
-the summarize task's XCom (the run is the sync history; there is no history table).
+the XCom the summarize task pushes under summary.XCOM_KEY (the run is the sync history;
+there is no history table).
 
 load() reads the metadata database through Airflow's ORM (only inside the API server);
 render() is plain HTML from plain data, so it is tested without a server.
@@ -9,9 +10,7 @@ from __future__ import annotations
 from html import escape
 from types import SimpleNamespace
 
-from pco_sync.tasks import summary_sections
-
-SUMMARY_TASK = "summarize"
+from pco_sync import summary as summaries
 LABELS = {"needs_review": "needing review", "removed": "removed in PCO"}
 
 
@@ -30,7 +29,7 @@ def load(dag_id: str, run_id: str) -> dict | None:
         tis = session.execute(select(TaskInstance.task_id, TaskInstance.state).where(
             TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)).all()
         value = session.scalar(XComModel.get_many(
-            run_id=run_id, key="return_value", task_ids=SUMMARY_TASK, dag_ids=dag_id
+            run_id=run_id, key=summaries.XCOM_KEY, dag_ids=dag_id
         ).with_only_columns(XComModel.value))
         return {
             "state": str(run.state),
@@ -52,7 +51,7 @@ def render(dag_id: str, run_id: str, run: dict | None) -> str:
              f"{' &middot; conf <code>' + escape(str(run['conf'])) + '</code>' if run['conf'] else ''}</p>"]
     summary = run["summary"]
     if isinstance(summary, dict) and summary:
-        for title, rows, keys in summary_sections(summary):
+        for title, rows, keys in summaries.sections(summary):
             head = "".join(f"<th>{escape(LABELS.get(k, k).replace('_', ' '))}</th>" for k in keys)
             body = "".join(
                 f"<tr><th>{escape(str(e))}</th>"

@@ -16,69 +16,61 @@ import logging
 from datetime import datetime
 
 import psycopg
-from psycopg import sql
 
-from . import db, streams
-from .client import PcoClient, resolve
+from pco_sync import church_db, sqlfiles
+from pco_sync.pco import resources
+from pco_sync.pco.client import PcoClient, resolve
+from pco_sync.pco.resources import WHOLE, Read
 
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 200  # two pages of 100
-BATCH_TABLE = "pco_extract_batch"
-
-# The statements, in include/sql/extract/ (the batch table's name is fixed there).
-CREATE_BATCH = db.sql("extract/create_batch.sql")
-UPSERT_BATCH = db.sql("extract/upsert_batch.sql")
-RECORD_EXTRACT = db.sql("extract/record_extract.sql")
 
 
-def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: str, *,
-            window_start=None, window_end=None, full_refresh: bool = False) -> dict:
-    """Read `stream` from PCO into pco_staging.<stream> under `run_id`.
+def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: str,
+            read: Read = WHOLE) -> dict:
+    """Read `stream` from PCO into pco_staging.<stream> under `run_id`, whole or by the
+    window of `read` (the registry decides which: pco.resources.Resource.read).
 
     Returns {stream, mode, records (rows staged), requests (HTTP requests made)}."""
-    spec = streams.get(stream)
-    start, end = streams.window_bounds(window_start, window_end)
-    mode = spec.mode(window=start is not None, full_refresh=full_refresh)
-    params = spec.params(start, end, full_refresh=full_refresh)
-    table = sql.SQL(spec.table)
-    upsert = sql.SQL(UPSERT_BATCH).format(table=table, batch=sql.Identifier(BATCH_TABLE))
+    spec = resources.stream(stream)
+    read = read if spec.windowed else WHOLE  # a stream without a time filter is read whole
+    table = sqlfiles.staging_table(stream)
+    church_db.use_run(conn, run_id)
     requests_before = client.stats.requests
-    read = 0
+    read_count = 0
 
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(sql.SQL("DELETE FROM {table} WHERE run_id = %s").format(table=table),
-                    (run_id,))
-        cur.execute(CREATE_BATCH)
+        cur.execute(sqlfiles.statement("extract/clear_stream.sql", table=table))
+        cur.execute(sqlfiles.read("extract/create_batch.sql"))
         batch: list[tuple] = []
-        for record, included in client.records(spec.path, params):
-            batch.append(staging_row(read, record, included, spec.include))
-            read += 1
+        for record, included in client.records(spec.path, spec.params(read)):
+            batch.append(staging_row(read_count, record, included, spec.include))
+            read_count += 1
             if len(batch) >= BATCH_ROWS:
-                _load(cur, batch, upsert, run_id)
+                load(cur, batch, table)
                 batch = []
-        _load(cur, batch, upsert, run_id)
-        cur.execute(sql.SQL("SELECT count(*) FROM {table} WHERE run_id = %s").format(
-            table=table), (run_id,))
-        staged = cur.fetchone()[0]
-        result = {"stream": stream, "mode": mode, "records": staged,
+        load(cur, batch, table)
+        staged = cur.execute(sqlfiles.statement("extract/count_staged.sql", table=table)).fetchone()[0]
+        result = {"stream": stream, "mode": read.mode, "records": staged,
                   "requests": client.stats.requests - requests_before}
-        cur.execute(RECORD_EXTRACT, {**result, "run_id": run_id, "window_start": start,
-                                     "window_end": end})
-    log.info("extracted %s (%s): %d records read, %d staged, %d requests", stream, mode, read,
-             staged, result["requests"])
+        cur.execute(sqlfiles.read("extract/record_extract.sql"),
+                    {**result, "window_start": read.start, "window_end": read.end})
+    log.info("extracted %s (%s): %d records read, %d staged, %d requests", stream, read.why or
+             read.mode, read_count, staged, result["requests"])
     return result
 
 
-def _load(cur: psycopg.Cursor, batch: list[tuple], upsert: sql.Composed, run_id: str) -> None:
+def load(cur: psycopg.Cursor, batch: list[tuple], table) -> None:
+    """COPY one batch of staging rows in and upsert it into `table` (the batch table of
+    extract/create_batch.sql must exist in this transaction)."""
     if not batch:
         return
-    with cur.copy(f"COPY pg_temp.{BATCH_TABLE} (seq, pco_id, pco_updated_at, record) "
-                  "FROM STDIN") as copy:
+    with cur.copy(sqlfiles.read("extract/copy_batch.sql")) as copy:
         for row in batch:
             copy.write_row(row)
-    cur.execute(upsert, {"run_id": run_id})
-    cur.execute(f"TRUNCATE pg_temp.{BATCH_TABLE}")
+    cur.execute(sqlfiles.statement("extract/upsert_batch.sql", table=table))
+    cur.execute(sqlfiles.read("extract/empty_batch.sql"))
 
 
 def staging_row(seq: int, record, included: dict, names: tuple[str, ...]) -> tuple:

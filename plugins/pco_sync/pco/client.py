@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+import tenacity
 
 from pco_sync.errors import PcoError
 
@@ -124,71 +125,56 @@ class PcoClient:
         url = self.url(path)
         endpoint = f"{method} {urlsplit(url).path}"
         safe = method != "POST" if idempotent is None else idempotent
-        failures = throttled = 0
-        while True:
-            self.stats.paced_seconds += self.pacer.before()
-            sent = self.clock()
-            self.stats.requests += 1
-            try:
-                resp = self.session.request(method, url, params=params, json=json_body,
-                                            headers=self._version_header(url),
-                                            timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                cause = f"{type(exc).__name__} (no answer)"
-                if not safe and not isinstance(exc, requests.ConnectTimeout):
-                    raise self._unsure(endpoint, cause) from None
-                failures = self._failed(endpoint, cause, failures)
-                continue
-            self.pacer.after(resp.headers, sent)
-            self.stats.by_status[resp.status_code] = self.stats.by_status.get(
-                resp.status_code, 0) + 1
-            if resp.status_code == 429:
-                throttled += 1
-                self.stats.throttled += 1
-                if throttled > self.max_throttled:
-                    raise PcoError(f"{endpoint}: still rate limited after {throttled} waits",
-                                   status=429, endpoint=endpoint)
-                wait = _seconds(resp.headers.get("Retry-After")) or self.backoff_base
-                log.info("PCO rate limit reached on %s; waiting %.2f s", endpoint, wait)
-                self.sleep(wait)
-                self.pacer.count, self.pacer.window_start = 0, None
-                continue
-            if resp.status_code in RETRYABLE_STATUS:
-                if not safe:
-                    raise self._unsure(endpoint, f"HTTP {resp.status_code}", resp.status_code)
-                failures = self._failed(endpoint, f"HTTP {resp.status_code}", failures)
-                continue
-            if resp.status_code >= 400:
-                detail = error_detail(resp)
-                raise PcoError(f"{endpoint}: HTTP {resp.status_code}: {detail}",
-                               status=resp.status_code, endpoint=endpoint, detail=detail)
-            if resp.status_code == 204 or not resp.content:
-                return None
-            try:
-                return resp.json()
-            except (ValueError, requests.exceptions.JSONDecodeError):
-                cause = "truncated or invalid JSON in the answer"
-                if not safe:
-                    raise self._unsure(endpoint, cause, resp.status_code) from None
-                failures = self._failed(endpoint, cause, failures)
+        policy = _RetryPolicy(self, endpoint)
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retryable),  # anything else is final
+            after=policy.count, wait=policy.wait, stop=policy.stop,
+            before_sleep=policy.before_sleep, retry_error_callback=policy.give_up,
+            sleep=self.sleep)  # the injected sleep, so tests control time
+        return retrying(self._attempt, method, url, endpoint, params, json_body, safe)
+
+    def _attempt(self, method: str, url: str, endpoint: str, params, json_body,
+                 safe: bool) -> dict | None:
+        """Send once and sort the answer: a result, a final PcoError, or a _Retryable."""
+        self.stats.paced_seconds += self.pacer.before()
+        sent = self.clock()
+        self.stats.requests += 1
+        try:
+            resp = self.session.request(method, url, params=params, json=json_body,
+                                        headers=self._version_header(url), timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            cause = f"{type(exc).__name__} (no answer)"
+            # A connect timeout sent nothing; any other may have reached PCO.
+            if not safe and not isinstance(exc, requests.ConnectTimeout):
+                raise self._unsure(endpoint, cause) from None
+            raise _Failed(cause) from exc
+        self.pacer.after(resp.headers, sent)
+        self.stats.by_status[resp.status_code] = self.stats.by_status.get(resp.status_code, 0) + 1
+        if resp.status_code == 429:
+            self.stats.throttled += 1
+            raise _Throttled(_seconds(resp.headers.get("Retry-After")))
+        if resp.status_code in RETRYABLE_STATUS:
+            if not safe:
+                raise self._unsure(endpoint, f"HTTP {resp.status_code}", resp.status_code)
+            raise _Failed(f"HTTP {resp.status_code}")
+        if resp.status_code >= 400:
+            detail = error_detail(resp)
+            raise PcoError(f"{endpoint}: HTTP {resp.status_code}: {detail}",
+                           status=resp.status_code, endpoint=endpoint, detail=detail)
+        if resp.status_code == 204 or not resp.content:
+            return None
+        try:
+            return resp.json()
+        except (ValueError, requests.exceptions.JSONDecodeError) as exc:
+            cause = "truncated or invalid JSON in the answer"
+            if not safe:  # the body was cut off, but PCO may well have applied the write
+                raise self._unsure(endpoint, cause, resp.status_code) from None
+            raise _Failed(cause) from exc
 
     @staticmethod
     def _unsure(endpoint: str, cause: str, status: int | None = None) -> PcoError:
         return PcoError(f"{endpoint}: {cause}; not re-sent, it may have been applied",
                         status=status, endpoint=endpoint, detail=cause, maybe_applied=True)
-
-    def _failed(self, endpoint: str, cause: str, failures: int) -> int:
-        failures += 1
-        if failures > self.max_retries:
-            raise PcoError(f"{endpoint} failed after {failures} attempts: {cause}",
-                           endpoint=endpoint)
-        delay = min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1))
-        delay *= self.rng.uniform(0.5, 1.0)  # jitter, so parallel tasks do not retry in step
-        self.stats.retries += 1
-        log.warning("%s: %s; retry %d/%d in %.1f s", endpoint, cause, failures,
-                    self.max_retries, delay)
-        self.sleep(delay)
-        return failures
 
     def get(self, path: str, params: dict | list | None = None) -> dict:
         return self.request("GET", path, params=params) or {}
@@ -246,6 +232,76 @@ class PcoClient:
             included = {(r["type"], r["id"]): r for r in doc.get("included") or []}
             for rec in doc.get("data") or []:
                 yield rec, included
+
+
+# ---- the retry policy -------------------------------------------------------------------------
+class _Retryable(Exception):
+    """An attempt that failed in a way worth trying again (never leaves the client)."""
+
+
+class _Throttled(_Retryable):
+    """A 429: wait as PCO says, then ask again."""
+
+    def __init__(self, retry_after: float | None):
+        super().__init__("HTTP 429")
+        self.retry_after = retry_after
+
+
+class _Failed(_Retryable):
+    """A 5xx, no answer, or a body that is not JSON: back off, then ask again."""
+
+    def __init__(self, cause: str):
+        super().__init__(cause)
+        self.cause = cause
+
+
+class _RetryPolicy:
+    """One request's retries, as tenacity's hooks (called in the order after, wait, stop,
+    then before_sleep or give_up). 429s and failures are counted apart: waiting out the
+    rate limit is not PCO failing, so it does not use up max_retries."""
+
+    def __init__(self, client: PcoClient, endpoint: str):
+        self.client, self.endpoint = client, endpoint
+        self.failures = self.throttled = 0
+
+    def count(self, state: tenacity.RetryCallState) -> None:
+        if isinstance(state.outcome.exception(), _Throttled):
+            self.throttled += 1
+        else:
+            self.failures += 1
+
+    def stop(self, state: tenacity.RetryCallState) -> bool:
+        c = self.client
+        return self.failures > c.max_retries or self.throttled > c.max_throttled
+
+    def wait(self, state: tenacity.RetryCallState) -> float:
+        c, exc = self.client, state.outcome.exception()
+        if isinstance(exc, _Throttled):
+            return exc.retry_after or c.backoff_base
+        if self.stop(state):
+            return 0.0  # tenacity asks before stopping; draw no jitter for a wait not taken
+        delay = min(c.backoff_cap, c.backoff_base * 2 ** (self.failures - 1))
+        return delay * c.rng.uniform(0.5, 1.0)  # jitter, so parallel tasks do not retry in step
+
+    def before_sleep(self, state: tenacity.RetryCallState) -> None:
+        c, exc, delay = self.client, state.outcome.exception(), state.upcoming_sleep
+        if isinstance(exc, _Throttled):
+            log.info("PCO rate limit reached on %s; waiting %.2f s", self.endpoint, delay)
+            # The window has closed by the time the wait is over: count afresh from the
+            # next answer's headers rather than pacing for the window that refused us.
+            c.pacer.count, c.pacer.window_start = 0, None
+        else:
+            c.stats.retries += 1
+            log.warning("%s: %s; retry %d/%d in %.1f s", self.endpoint, exc.cause,
+                        self.failures, c.max_retries, delay)
+
+    def give_up(self, state: tenacity.RetryCallState):
+        exc = state.outcome.exception()
+        if isinstance(exc, _Throttled):
+            raise PcoError(f"{self.endpoint}: still rate limited after {self.throttled} waits",
+                           status=429, endpoint=self.endpoint)
+        raise PcoError(f"{self.endpoint} failed after {self.failures} attempts: {exc.cause}",
+                       endpoint=self.endpoint) from exc.__cause__
 
 
 def error_detail(resp: requests.Response) -> str:

@@ -1,6 +1,9 @@
-"""What each PCO stream is: where it is read, what is side-loaded with it, and whether a run
-reads a window of it or the whole of it (a snapshot). Pure data and pure functions: no
-HTTP, no database, no Airflow, so the DAG can import it at parse time.
+"""The registry: what pco-sync reads from PCO and what becomes of it. Each resource (what the
+`resources` Param names) is read as one or more streams, in order; `Resource.read()` is the
+one place that decides whether a run reads a resource whole, by window, or not at all; the
+resource also names the church rows its merge makes and its merge steps, in order. Pure
+data and pure functions: no HTTP, no database, no Airflow, so the DAG builds its tasks
+from it at parse time.
 
 people      GET /people/v2/people?include=emails,phone_numbers,addresses&order=updated_at
             A window on updated_at (contact edits bump a person's updated_at). The window
@@ -49,14 +52,38 @@ skips records that move mid-scan): the extract GETs each missing record, and onl
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+
+from pco_sync.pco.windows import boundary_in, iso_z, window_bounds
 
 OVERLAP = timedelta(minutes=5)
-HOUSEHOLDS_EVERY = timedelta(hours=6)
-PER_PAGE = 100
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Read:
+    """How one run reads a resource: whole (a snapshot), or the window [start, end)."""
+
+    whole: bool
+    start: datetime | None = None
+    end: datetime | None = None
+    why: str = ""  # said in the task log: "full refresh", "first sync", "window", ...
+
+    @property
+    def mode(self) -> str:
+        """'snapshot' or 'window' (the values pco_staging.extracts.mode allows)."""
+        return "snapshot" if self.whole else "window"
+
+
+WHOLE = Read(True, why="whole")
+
+
+def window(start, end) -> Read:
+    """A read of [start, end) (datetimes or ISO-8601 strings)."""
+    start, end = window_bounds(start, end)
+    if start is None:
+        return WHOLE
+    return Read(False, start, end, "window")
 
 
 @dataclass(frozen=True)
@@ -64,87 +91,155 @@ class Stream:
     name: str
     path: str
     include: tuple[str, ...]
-    incremental_field: str | None  # None: the stream is always read as a snapshot
+    entity: str  # the church row (run summary) its records become
+    windowed: bool = False  # has an updated_at/created_at filter; else always read whole
     order: str = "updated_at"  # also what the client re-windows on past offset 30,000
     # Read once per record of the `parent` stream staged in the same run; `path` holds
     # "{parent}" for its id (a group's memberships).
     parent: str | None = None
     filters: tuple[tuple[str, str], ...] = ()  # fixed query parameters
+    # Local records linked to this stream (include/sql/linked/<name>.sql): a whole read must
+    # account for them (the gates, and the extract's check of what a snapshot lacks).
+    linked: bool = False
+    # A linked record a whole read lacks is fetched by id: only a 404 proves it deleted (people
+    # and households instead go to sync.removed_in_pco when a whole read passes the gates).
+    confirm_gone: bool = False
+    checked: bool = True  # has row checks (quality frames)
 
     @property
     def table(self) -> str:
         return f"pco_staging.{self.name}"
 
-    def mode(self, *, window: bool, full_refresh: bool) -> str:
-        """'window' or 'snapshot' (the values pco_staging.extracts.mode allows)."""
-        if self.incremental_field and window and not full_refresh:
-            return "window"
-        return "snapshot"
-
-    def params(self, window_start=None, window_end=None, *, full_refresh: bool = False) -> dict:
+    def params(self, read: Read = WHOLE) -> dict:
         """The list query for one run (per_page is the client's)."""
-        start, end = window_bounds(window_start, window_end)
         query = {"order": self.order, **dict(self.filters)}
         if self.include:
             query["include"] = ",".join(self.include)
-        if self.mode(window=start is not None, full_refresh=full_refresh) == "window":
-            f = self.incremental_field
-            query[f"where[{f}][gte]"] = iso_z(start - OVERLAP)
-            query[f"where[{f}][lt]"] = iso_z(end, ceil=True)
+        if self.windowed and not read.whole:
+            query[f"where[{self.order}][gte]"] = iso_z(read.start - OVERLAP)
+            query[f"where[{self.order}][lt]"] = iso_z(read.end, ceil=True)
         return query
 
 
-STREAMS: dict[str, Stream] = {
-    "people": Stream("people", "/people/v2/people", ("emails", "phone_numbers", "addresses"),
-                     "updated_at"),
-    "households": Stream("households", "/people/v2/households", ("people",), None),
-    # Read with people, on the same window by created_at (merges are never edited).
-    "person_mergers": Stream("person_mergers", "/people/v2/person_mergers", (), "created_at",
-                             order="created_at"),
+STREAMS: dict[str, Stream] = {s.name: s for s in (
+    Stream("people", "/people/v2/people", ("emails", "phone_numbers", "addresses"), "people",
+           windowed=True, linked=True),
+    # PCO's merge history, read with people on the same window (merges are never edited).
+    Stream("person_mergers", "/people/v2/person_mergers", (), "people", windowed=True,
+           order="created_at", checked=False),
+    Stream("households", "/people/v2/households", ("people",), "families", linked=True),
     # Snapshots are ordered by created_at: unlike updated_at, it does not move mid-scan.
-    "groups": Stream("groups", "/groups/v2/groups", ("group_type",), None, order="created_at",
-                     filters=(("where[archive_status]", "include"),)),
-    "group_memberships": Stream("group_memberships", "/groups/v2/groups/{parent}/memberships",
-                                (), None, order="joined_at", parent="groups"),
-    "events": Stream("events", "/calendar/v2/events", (), "updated_at"),
-    "event_instances": Stream("event_instances", "/calendar/v2/event_instances", ("event",),
-                              "updated_at"),
-    "teams": Stream("teams", "/services/v2/teams", ("team_positions",), None,
-                    order="created_at"),
-    "team_assignments": Stream(
-        "team_assignments", "/services/v2/teams/{parent}/person_team_position_assignments", (),
-        None, order="created_at", parent="teams"),
-}
+    Stream("groups", "/groups/v2/groups", ("group_type",), "groups", order="created_at",
+           filters=(("where[archive_status]", "include"),), linked=True, confirm_gone=True),
+    Stream("group_memberships", "/groups/v2/groups/{parent}/memberships", (),
+           "group_memberships", order="joined_at", parent="groups"),
+    Stream("events", "/calendar/v2/events", (), "events", windowed=True, linked=True,
+           confirm_gone=True),
+    Stream("event_instances", "/calendar/v2/event_instances", ("event",), "event_occurrences",
+           windowed=True, linked=True, confirm_gone=True),
+    Stream("teams", "/services/v2/teams", ("team_positions",), "teams", order="created_at",
+           linked=True, confirm_gone=True),
+    Stream("team_assignments", "/services/v2/teams/{parent}/person_team_position_assignments",
+           (), "team_memberships", order="created_at", parent="teams"),
+)}
 
 
 @dataclass(frozen=True)
 class Resource:
-    """What the `resources` Param selects: streams extracted together, in order, and when.
-    snapshot_every: a snapshot-only resource is due when the window holds a boundary;
+    """What the `resources` Param selects: streams extracted together, in order, and when;
+    the church rows its merge makes and the merge's steps (include/sql/merge/), in order.
+    snapshot_every: a resource read only whole is due when the window holds a boundary;
     refresh_every: a windowed resource reads everything when the window holds a boundary."""
 
     name: str
     streams: tuple[str, ...]
+    rows: tuple[str, ...]
+    merge_steps: tuple[str, ...]
+    merge_counts: str  # a query of (summary row, counts object)
     snapshot_every: timedelta | None = None
     refresh_every: timedelta | None = None
     offset: timedelta = timedelta(0)
 
+    def read(self, window_start=None, window_end=None, *, full_refresh: bool = False,
+             manual: bool = False, first_sync: bool = False) -> Read | None:
+        """How this run reads the resource; None: not due this run.
 
+        A full refresh, or a run without a window, reads whole. A resource read only whole
+        (snapshot_every) reads on manual runs and on the scheduled run whose window holds its
+        boundary. A windowed one reads its window, except whole on its first sync (never
+        pulled whole into this database) and on its periodic refresh."""
+        start, end = window_bounds(window_start, window_end)
+        if full_refresh:
+            return Read(True, why="full refresh")
+        if start is None:
+            return Read(True, why="no data interval")
+        if self.snapshot_every is not None:
+            if manual:
+                return Read(True, why="manual run")
+            if boundary_in(start, end, self.snapshot_every, self.offset):
+                return Read(True, why=f"the snapshot due every {self.snapshot_every}")
+            return None
+        if first_sync:
+            return Read(True, why="first sync: never pulled whole into this database")
+        if self.refresh_every is not None and boundary_in(start, end, self.refresh_every,
+                                                          self.offset):
+            return Read(True, why=f"the refresh due every {self.refresh_every}")
+        return Read(False, start, end, "window")
+
+    @property
+    def checked_streams(self) -> tuple[str, ...]:
+        return tuple(s for s in self.streams if STREAMS[s].checked)
+
+
+HOUSEHOLDS_EVERY = timedelta(hours=6)
 GROUPS_EVERY = timedelta(hours=6)
 GROUPS_OFFSET = timedelta(minutes=30)
 EVENTS_REFRESH_EVERY = timedelta(days=1)
 EVENTS_REFRESH_AT = timedelta(hours=3)
 
-RESOURCES: dict[str, Resource] = {
-    "people": Resource("people", ("people",)),
-    "households": Resource("households", ("households",), snapshot_every=HOUSEHOLDS_EVERY),
-    "groups": Resource("groups", ("groups", "group_memberships"), snapshot_every=GROUPS_EVERY,
-                       offset=GROUPS_OFFSET),
-    "events": Resource("events", ("events", "event_instances"),
-                       refresh_every=EVENTS_REFRESH_EVERY, offset=EVENTS_REFRESH_AT),
-    "teams": Resource("teams", ("teams", "team_assignments"), snapshot_every=GROUPS_EVERY,
-                      offset=GROUPS_OFFSET),
-}
+# In merge order: families need their people, memberships their people and groups.
+RESOURCES: dict[str, Resource] = {r.name: r for r in (
+    Resource("people", ("people", "person_mergers"), ("people",), (
+        "shared/field_checks.sql",
+        "people/follow_pco_merges.sql",
+        "people/candidates.sql",
+        "people/match.sql",
+        "people/merge.sql",
+        "people/contacts_compare.sql",
+        "people/apply_emails.sql",
+        "people/apply_phone_numbers.sql",
+        "people/apply_addresses.sql",
+        "people/contacts_agreed.sql",
+        "shared/record_conflicts.sql",
+        "people/removed.sql",
+    ), "people/counts.sql"),
+    Resource("households", ("households",), ("families",), (
+        "shared/field_checks.sql",
+        "families/candidates.sql",
+        "families/merge.sql",
+        "families/members.sql",
+        "shared/record_conflicts.sql",
+        "families/removed.sql",
+    ), "families/counts.sql", snapshot_every=HOUSEHOLDS_EVERY),
+    Resource("groups", ("groups", "group_memberships"), ("groups", "group_memberships"), (
+        "groups/stage.sql",
+        "groups/merge.sql",
+        "groups/memberships_stage.sql",
+        "shared/memberships_apply.sql",
+    ), "groups/counts.sql", snapshot_every=GROUPS_EVERY, offset=GROUPS_OFFSET),
+    Resource("teams", ("teams", "team_assignments"), ("teams", "team_memberships"), (
+        "teams/stage.sql",
+        "teams/merge.sql",
+        "teams/memberships_stage.sql",
+        "shared/memberships_apply.sql",
+    ), "teams/counts.sql", snapshot_every=GROUPS_EVERY, offset=GROUPS_OFFSET),
+    Resource("events", ("events", "event_instances"), ("events", "event_occurrences"), (
+        "events/stage.sql",
+        "events/merge.sql",
+        "events/occurrences.sql",
+        "events/dates.sql",
+    ), "events/counts.sql", refresh_every=EVENTS_REFRESH_EVERY, offset=EVENTS_REFRESH_AT),
+)}
 
 
 def resource(name: str) -> Resource:
@@ -154,87 +249,13 @@ def resource(name: str) -> Resource:
         raise ValueError(f"unknown resource {name!r}; known: {', '.join(RESOURCES)}") from None
 
 
-def staged_streams(resources) -> list[str]:
-    """The staging streams of the named resources, in registry order."""
-    wanted = {resource(r).name for r in resources}
-    return [s for r in RESOURCES.values() if r.name in wanted for s in r.streams]
-
-
-def resource_due(name: str, window_start, window_end, full_refresh: bool) -> bool:
-    """Whether a scheduled run reads the resource at all (windowed ones: always)."""
-    res = resource(name)
-    if res.snapshot_every is None or full_refresh:
-        return True
-    start, end = window_bounds(window_start, window_end)
-    return start is None or boundary_in(start, end, res.snapshot_every, res.offset)
-
-
-def refresh_due(name: str, window_start, window_end) -> bool:
-    """Whether a windowed resource reads everything in this run (its periodic full refresh)."""
-    res = resource(name)
-    start, end = window_bounds(window_start, window_end)
-    if res.refresh_every is None or start is None:
-        return False
-    return boundary_in(start, end, res.refresh_every, res.offset)
-
-
-def boundary_in(start: datetime, end: datetime, every: timedelta, offset=timedelta(0)) -> bool:
-    """Whether [start, end) holds a time EPOCH + offset + k * every."""
-    step = every.total_seconds()
-    origin = EPOCH + offset
-    first = origin + timedelta(seconds=math.ceil((start - origin).total_seconds() / step) * step)
-    return first < end
-
-
-def get(name: str) -> Stream:
+def stream(name: str) -> Stream:
     try:
         return STREAMS[name]
     except KeyError:
         raise ValueError(f"unknown stream {name!r}; known: {', '.join(STREAMS)}") from None
 
 
-def as_utc(value) -> datetime | None:
-    """A datetime (naive means UTC; pendulum's DateTime is one) or an ISO-8601 string."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a datetime or ISO-8601 string, got {type(value).__name__}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def window_bounds(window_start, window_end) -> tuple[datetime | None, datetime | None]:
-    start, end = as_utc(window_start), as_utc(window_end)
-    if (start is None) != (end is None):
-        raise ValueError("give both window_start and window_end, or neither")
-    if start is not None and end < start:
-        raise ValueError(f"window ends ({end.isoformat()}) before it starts ({start.isoformat()})")
-    return start, end
-
-
-def iso_z(value: datetime, *, ceil: bool = False) -> str:
-    """Full UTC ISO-8601 with 'Z', whole seconds (PCO reads a bare date in the church's
-    time zone). `ceil` rounds up so an exclusive end never drops its last second."""
-    value = as_utc(value)
-    if ceil and value.microsecond:
-        value = value.replace(microsecond=0) + timedelta(seconds=1)
-    return value.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def households_due(window_start, window_end, full_refresh: bool) -> bool:
-    """Whether this run reads the households snapshot: on a full refresh, without a window,
-    or when [window_start, window_end) contains a 6-hourly UTC boundary. Consecutive
-    windows tile time, so exactly one scheduled run per boundary is due, and a backfill
-    over a range re-reads households once per boundary it covers."""
-    if full_refresh:
-        return True
-    start, end = window_bounds(window_start, window_end)
-    if start is None:
-        return True
-    step = HOUSEHOLDS_EVERY.total_seconds()
-    first_boundary = EPOCH + timedelta(seconds=math.ceil((start - EPOCH).total_seconds() / step)
-                                       * step)
-    return first_boundary < end
+def entity_rows() -> tuple[str, ...]:
+    """Every summary row the merges make, in merge order."""
+    return tuple(row for r in RESOURCES.values() for row in r.rows)

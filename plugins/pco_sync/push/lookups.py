@@ -8,17 +8,14 @@ an earlier attempt may have got through, or when PCO says a membership exists al
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pco_sync.client import PcoClient
-    from pco_sync.push import Op
+from pco_sync.pco.client import PcoClient
+from pco_sync.push.ops import Op
 
 # Strategies run before every send of their ops, not only after a doubtful attempt.
 ALWAYS = {"remote_id": True}
 
 
-def describe(op: "Op") -> str:
+def describe(op: Op) -> str:
     """The lookup's request line, for a dry run's list."""
     m = op.meta
     return {
@@ -30,7 +27,7 @@ def describe(op: "Op") -> str:
     }[op.lookup]
 
 
-def find(client: "PcoClient", op: "Op") -> dict | None:
+def find(client: PcoClient, op: Op) -> dict | None:
     return {"remote_id": _by_remote_id, "contact": _contact, "household": _household,
             "group_membership": _member, "household_membership": _member}[op.lookup](client, op)
 
@@ -40,7 +37,7 @@ class NotOurs(Exception):
     imports out of other systems): neither link nor create, let staff decide."""
 
 
-def _by_remote_id(client: "PcoClient", op: "Op") -> dict | None:
+def _by_remote_id(client: PcoClient, op: Op) -> dict | None:
     remote_id = int(op.meta["remote_id"])
     doc = client.get("/people/v2/people", {"where[remote_id]": remote_id})
     hits = [r for r in doc.get("data") or []
@@ -77,7 +74,7 @@ def contact_key(kind: str, a: dict) -> str | None:
     return norm(" ".join(str(x) for x in (street, a.get("city"), a.get("zip")) if x is not None))
 
 
-def _contact(client: "PcoClient", op: "Op") -> dict | None:
+def _contact(client: PcoClient, op: Op) -> dict | None:
     taken = set(op.meta.get("taken") or [])
     for rec, _ in client.records(op.path):
         if rec["id"] not in taken and \
@@ -86,7 +83,7 @@ def _contact(client: "PcoClient", op: "Op") -> dict | None:
     return None
 
 
-def _household(client: "PcoClient", op: "Op") -> dict | None:
+def _household(client: PcoClient, op: Op) -> dict | None:
     primary, name = str(op.meta["primary"]), op.meta.get("name")
     for rec, _ in client.records(f"/people/v2/people/{primary}/households"):
         a = rec.get("attributes") or {}
@@ -96,7 +93,7 @@ def _household(client: "PcoClient", op: "Op") -> dict | None:
     return None
 
 
-def _member(client: "PcoClient", op: "Op") -> dict | None:
+def _member(client: PcoClient, op: Op) -> dict | None:
     """A group's or household's membership of op.meta["person"], from the list at op.path."""
     person = str(op.meta["person"])
     for rec, _ in client.records(op.path):

@@ -21,80 +21,20 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Callable
 
 import psycopg
 
-from pco_sync import push_lookup
-from pco_sync.client import PcoClient, PcoError
-from pco_sync.db import sql
+from pco_sync import church_db, sqlfiles
+from pco_sync.errors import PcoError, PcoOutage
+from pco_sync.pco.client import PcoClient
+from pco_sync.push import lookups
+from pco_sync.push.ops import Op, Result
 
 log = logging.getLogger(__name__)
 
 BATCH = 50  # outcomes saved per transaction: at most this many lost to a crash
 OUTAGE_STREAK = 3  # consecutive no-answer failures that stop the push
-RESULT_COLUMNS = ("entity", "key", "operation", "local_id", "subject", "ok", "unsure",
-                  "found", "pco_id", "method", "path", "status", "detail", "sent", "meta", "response")
-
-CREATE_RESULTS = """
-CREATE TEMP TABLE IF NOT EXISTS push_results (
-    entity text, key text, operation text, local_id bigint, subject bigint,
-    ok boolean, unsure boolean, found boolean, pco_id text, method text, path text, status integer,
-    detail text, sent jsonb, meta jsonb, response jsonb)
-"""
-
-
-@dataclass
-class Op:
-    """One write, as a plan row describes it."""
-
-    entity: str
-    key: str
-    operation: str
-    method: str
-    path: str
-    body: dict | None
-    local_id: int | None = None
-    subject: int | None = None  # the record counted in the summary (person, family, ...)
-    pco_id: str | None = None  # the PCO record written, when it exists already
-    sent: dict | None = None  # what the agreed state becomes on success
-    meta: dict = field(default_factory=dict)  # what lookups need (remote_id, person, ...)
-    lookup: str | None = None  # push_lookup strategy to find an earlier attempt's result
-    pending: bool = False  # journaled by an attempt whose outcome was never saved
-
-    @classmethod
-    def from_row(cls, row: dict) -> "Op":
-        return cls(**{k: row.get(k) for k in (
-            "entity", "key", "operation", "method", "path", "body", "local_id", "subject",
-            "pco_id", "sent", "lookup")}, meta=row.get("meta") or {},
-            pending=bool(row.get("pending")))
-
-    def describe(self) -> dict:
-        return {"method": self.method, "path": self.path, "body": self.body}
-
-
-@dataclass
-class Result:
-    op: Op
-    ok: bool
-    pco_id: str | None = None
-    status: int | None = None
-    detail: str | None = None
-    response: dict | None = None
-    unsure: bool = False  # may have been applied: keep the journal row
-    found: bool = False  # not sent: an earlier attempt's record, found by a lookup
-
-    def row(self) -> tuple:
-        o = self.op
-        dump = lambda v: None if v is None else json.dumps(v)  # noqa: E731
-        return (o.entity, o.key, o.operation, o.local_id, o.subject, self.ok, self.unsure,
-                self.found, self.pco_id, o.method, o.path, self.status, self.detail, dump(o.sent),
-                dump(o.meta), dump(self.response))
-
-
-class PcoOutage(PcoError):
-    """PCO kept failing for several records in a row: stop, let the task retry later."""
 
 
 class Pusher:
@@ -105,13 +45,14 @@ class Pusher:
         self.dry_run, self.after_send, self.batch = dry_run, after_send, batch
         self.operations: list[dict] = []  # what a dry run would have sent
         self.streak = 0
-        conn.execute(CREATE_RESULTS)
+        church_db.use_run(conn, run_id)
+        conn.execute(sqlfiles.read("push/create_results.sql"))
 
     # ---- planning -------------------------------------------------------------------------
     def plan(self, name: str, params: dict | None = None) -> tuple[list[Op], list[dict]]:
         """Rows of include/sql/push/<name>.sql: the ops to send, and the skipped rows."""
         cur = self.conn.cursor(row_factory=psycopg.rows.dict_row)
-        rows = cur.execute(sql(f"push/{name}.sql"), params or {}).fetchall()
+        rows = cur.execute(sqlfiles.read(f"push/{name}.sql"), params or {}).fetchall()
         ops = [Op.from_row(r) for r in rows if not r.get("skip")]
         return ops, [r for r in rows if r.get("skip")]
 
@@ -137,26 +78,21 @@ class Pusher:
 
     def _journal(self, ops: list[Op]) -> None:
         with self.conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO sync.push_pending (entity, key, operation, method, path, body, run_id) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (entity, key, operation) "
-                "DO UPDATE SET run_id = excluded.run_id, sent_at = now()",
-                [(o.entity, o.key, o.operation, o.method, o.path, json.dumps(o.body),
-                  self.run_id) for o in ops])
+            cur.executemany(sqlfiles.read("push/journal.sql"),
+                            [(*o.ident, o.method, o.path, json.dumps(o.body)) for o in ops])
         self.commit()
 
     def _save(self, results: list[Result], save: str) -> None:
         with self.conn.cursor() as cur:
-            with cur.copy(f"COPY push_results ({', '.join(RESULT_COLUMNS)}) FROM STDIN") as cp:
+            with cur.copy(sqlfiles.read("push/copy_results.sql")) as cp:
                 for r in results:
                     cp.write_row(r.row())
-            cur.execute("SELECT set_config('pco_sync.run_id', %s, true)", (self.run_id,))
-            cur.execute(sql(f"push/{save}.sql"))
-            cur.execute(sql("push/record_results.sql"))
+            cur.execute(sqlfiles.read(f"push/{save}.sql"))
+            cur.execute(sqlfiles.read("push/record_results.sql"))
             # The save may turn a success into a failure (a PCO id linked elsewhere).
             refused = {(e, k, o): d for e, k, o, d in cur.execute(
-                "SELECT entity, key, operation, detail FROM push_results WHERE NOT ok")}
-            cur.execute("DELETE FROM push_results")
+                sqlfiles.read("push/refused_results.sql"))}
+            cur.execute(sqlfiles.read("push/clear_results.sql"))
         self.commit()
         for r in results:
             if r.ok and (r.op.entity, r.op.key, r.op.operation) in refused:
@@ -177,7 +113,7 @@ class Pusher:
             if isinstance(exc, PcoOutage):
                 raise
             result = self._refused(op, exc)  # a lookup PCO refused (e.g. 404: gone)
-        except push_lookup.NotOurs as exc:
+        except lookups.NotOurs as exc:
             log.warning("%s %s %s: %s", op.operation, op.entity, op.key, exc)
             result = Result(op, False, detail=str(exc))
         if self.after_send:  # tests inject a crash here: after PCO wrote, before we saved
@@ -186,11 +122,11 @@ class Pusher:
 
     def _send(self, op: Op) -> Result:
         if op.method == "DELETE" and op.lookup:  # the id to delete is looked up first
-            target = push_lookup.find(self.client, op)
+            target = lookups.find(self.client, op)
             if target is None:
                 return Result(op, True, op.pco_id)  # nothing there: already gone
             op.path, op.pco_id = f"{op.path}/{target['id']}", target["id"]
-        elif op.lookup and (op.pending or push_lookup.ALWAYS.get(op.lookup)):
+        elif op.lookup and (op.pending or lookups.ALWAYS.get(op.lookup)):
             found = self._lookup(op)
             if found:
                 return found
@@ -211,7 +147,7 @@ class Pusher:
             return Result(op, True, data.get("id") or op.pco_id, response=doc)
 
     def _lookup(self, op: Op) -> Result | None:
-        found = push_lookup.find(self.client, op)
+        found = lookups.find(self.client, op)
         if found is None:
             return None
         log.info("%s %s %s: found in PCO as %s (an earlier attempt), not sent again",
@@ -240,8 +176,8 @@ class Pusher:
     def _pretend(self, op: Op) -> Result:
         """Dry run: list the request (and any lookup before it); answer with a made-up id."""
         if op.lookup and (op.pending or op.method == "DELETE"
-                          or push_lookup.ALWAYS.get(op.lookup)):
-            self.operations.append({"method": "GET", "path": push_lookup.describe(op),
+                          or lookups.ALWAYS.get(op.lookup)):
+            self.operations.append({"method": "GET", "path": lookups.describe(op),
                                     "body": None})
         listed = op.describe()
         if op.method == "DELETE" and op.lookup:

@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from pco_sync.errors import SettingsError
+
 PERSON_FIELDS = ("first_name", "last_name", "nickname", "middle_name", "birthdate", "gender",
                  "status", "membership", "child")
 # Contact kinds: every email / phone number / address of a person; "family_address": only
@@ -29,10 +31,6 @@ VARIABLES = {
     "require_email": "pco_sync_push_require_email",
     "fields": "pco_sync_push_fields",
 }
-
-
-class SettingsError(ValueError):
-    """A push setting that cannot be used; says which Variable and why."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +72,8 @@ class PushSettings:
                                         got.get("require_email", True)), fields)
 
     @classmethod
-    def from_variables(cls, get: Callable[[str], Any] | None = None) -> "PushSettings":
-        """Read the Variables (unset ones take the defaults)."""
-        if get is None:
-            from airflow.sdk import Variable
-
-            def get(name):
-                return Variable.get(name, default=None)
+    def from_variables(cls, get: Callable[[str], Any]) -> "PushSettings":
+        """From the Variables as `get(name)` returns them (None: unset, the default)."""
         return cls.parse({k: get(name) for k, name in VARIABLES.items()})
 
     def sql_params(self) -> dict:

@@ -6,8 +6,10 @@ from typing import Callable
 
 import psycopg
 
-from pco_sync.client import PcoClient
-from pco_sync.push import Pusher, Result
+from pco_sync import sqlfiles
+from pco_sync.pco.client import PcoClient
+from pco_sync.push.ops import Result
+from pco_sync.push.sender import Pusher
 
 
 def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
@@ -19,7 +21,8 @@ def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
     """Plan, send and save each (plan, save, journal) step in order; later steps plan after
     earlier ones saved (contacts see the people just linked). Returns the counts (see
     tally) plus the skip reasons, the requests made and, in a dry run, the operations.
-    unchanged_sql counts the linked records not touched (param: touched ids). Open failures
+    unchanged_sql (an include/sql file) counts the linked records not touched (param:
+    touched ids). Open failures
     and journal rows of `entities` that no plan asked for any more are settled."""
     pusher = Pusher(conn, client, run_id, dry_run=dry_run, after_send=after_send)
     requests_before = client.stats.requests if client else 0
@@ -40,7 +43,8 @@ def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
             counts.pop("deleted")
         touched = counts.pop("touched")
         if unchanged_sql:
-            counts["unchanged"] = conn.execute(unchanged_sql, (touched,)).fetchone()[0]
+            counts["unchanged"] = conn.execute(sqlfiles.read(unchanged_sql),
+                                               (touched,)).fetchone()[0]
     finally:
         if dry_run:
             conn.rollback()
@@ -61,11 +65,8 @@ def settle(conn: psycopg.Connection, entities: tuple[str, ...], planned: list[st
     if not entities:
         return
     args = {"entities": list(entities), "planned": planned}
-    conn.execute("UPDATE sync.push_failures SET resolved_at = now() WHERE resolved_at IS NULL "
-                 "AND entity = ANY (%(entities)s) "
-                 "AND NOT (entity || ' ' || key || ' ' || operation = ANY (%(planned)s))", args)
-    conn.execute("DELETE FROM sync.push_pending WHERE entity = ANY (%(entities)s) "
-                 "AND NOT (entity || ' ' || key || ' ' || operation = ANY (%(planned)s))", args)
+    conn.execute(sqlfiles.read("push/settle_failures.sql"), args)
+    conn.execute(sqlfiles.read("push/settle_pending.sql"), args)
 
 
 def tally(results: list[Result], skipped: list[dict],

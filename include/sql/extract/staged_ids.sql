@@ -1,0 +1,2 @@
+-- The PCO ids this run staged of one stream ({table}).
+SELECT staged.pco_id FROM {table} AS staged WHERE staged.run_id = current_setting('pco_sync.run_id')

@@ -1,0 +1,13 @@
+-- What the family merge did: (summary row, its counts). removed: linked families this run
+-- newly found gone from PCO (earlier finds are not recounted).
+SELECT 'families' AS entity,
+       jsonb_build_object(
+           'created',      count(*) FILTER (WHERE outcome = 'created'),
+           'updated',      count(*) FILTER (WHERE outcome = 'updated'),
+           'unchanged',    count(*) FILTER (WHERE outcome = 'unchanged'),
+           'needs_review', count(*) FILTER (WHERE outcome = 'needs_review'),
+           'conflicts',    (SELECT count(*) FROM merge_field_checks WHERE conflict),
+           'removed',      (SELECT count(*) FROM sync.removed_in_pco
+                             WHERE entity = 'family' AND resolved_at IS NULL
+                               AND run_id = current_setting('pco_sync.run_id'))) AS counts
+  FROM merge_families;

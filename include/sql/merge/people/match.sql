@@ -1,0 +1,113 @@
+-- The matching ladder: PCO id, then email (trimmed, lower-case), then normalised first +
+-- last name with birthdate. A rung with several candidates is narrowed only by the next
+-- rung (a shared family email, told apart by name + birthdate); otherwise never guess:
+-- several candidates, or one already linked to another PCO person, go to match review.
+DROP TABLE IF EXISTS merge_people;
+CREATE TEMP TABLE merge_people (
+    pco_id      text PRIMARY KEY,
+    person_id   bigint,
+    outcome     text NOT NULL,   -- linked, link, created, needs_review; then updated/unchanged
+    reason      text,
+    candidates  bigint[]
+) ON COMMIT DROP;
+
+INSERT INTO merge_people (pco_id, person_id, outcome)
+SELECT s.pco_id, p.id, 'linked'
+  FROM merge_people_stage s
+  JOIN church.people p ON p.pco_id = s.pco_id;
+
+WITH unlinked AS (
+    SELECT s.pco_id, s.first_name, s.last_name, s.birthdate
+      FROM merge_people_stage s
+     WHERE NOT EXISTS (SELECT 1 FROM merge_people m WHERE m.pco_id = s.pco_id)
+),
+by_email AS (
+    SELECT u.pco_id, array_agg(DISTINCT le.person_id ORDER BY le.person_id) AS ids
+      FROM unlinked u
+      JOIN merge_people_stage_emails se ON se.pco_id = u.pco_id
+      JOIN church.emails le ON lower(btrim(le.address)) = se.address_norm
+     GROUP BY u.pco_id
+),
+by_name AS (
+    SELECT u.pco_id, array_agg(p.id ORDER BY p.id) AS ids
+      FROM unlinked u
+      JOIN church.people p
+        ON sync.norm_name(p.last_name) = sync.norm_name(u.last_name)
+       AND sync.norm_name(p.first_name) = sync.norm_name(u.first_name)
+       AND p.birthdate = u.birthdate
+     WHERE u.birthdate IS NOT NULL
+       -- A church with nobody yet (a first sync) skips normalising every PCO name.
+       AND EXISTS (SELECT 1 FROM church.people)
+     GROUP BY u.pco_id
+),
+decided AS (
+    SELECT u.pco_id,
+           CASE WHEN cardinality(e.ids) = 1 THEN e.ids
+                WHEN cardinality(e.ids) > 1 AND cardinality(n.ids) = 1
+                     AND n.ids[1] = ANY (e.ids) THEN n.ids
+                WHEN cardinality(e.ids) > 1 THEN e.ids
+                ELSE n.ids
+           END AS ids
+      FROM unlinked u
+      LEFT JOIN by_email e ON e.pco_id = u.pco_id
+      LEFT JOIN by_name n ON n.pco_id = u.pco_id
+),
+-- A free local person wanted by two PCO people of this run is not given to either.
+claims AS (
+    SELECT d.ids[1] AS person_id, count(*) AS claimants
+      FROM decided d
+     WHERE cardinality(d.ids) = 1
+     GROUP BY d.ids[1]
+)
+-- Nobody matched: created in merge.sql, under an id drawn here from church.people's own sequence
+-- (so no second pass over this table has to note the ids the insert made).
+INSERT INTO merge_people (pco_id, person_id, outcome, reason, candidates)
+SELECT d.pco_id,
+       CASE WHEN d.ids IS NULL
+            THEN nextval((SELECT pg_get_serial_sequence('church.people', 'id')::regclass))
+            WHEN cardinality(d.ids) = 1 AND p.pco_id IS NULL AND c.claimants = 1
+            THEN d.ids[1] END,
+       CASE WHEN d.ids IS NULL THEN 'created'
+            WHEN cardinality(d.ids) = 1 AND p.pco_id IS NULL AND c.claimants = 1 THEN 'link'
+            ELSE 'needs_review' END,
+       CASE WHEN d.ids IS NULL THEN NULL
+            WHEN cardinality(d.ids) > 1 THEN 'several local candidates'
+            WHEN p.pco_id IS NOT NULL THEN 'candidate already linked to another PCO person'
+            WHEN c.claimants > 1 THEN 'several PCO people match the same local person'
+       END,
+       d.ids
+  FROM decided d
+  LEFT JOIN claims c ON cardinality(d.ids) = 1 AND c.person_id = d.ids[1]
+  LEFT JOIN church.people p ON cardinality(d.ids) = 1 AND p.id = d.ids[1];
+
+-- Link the single free candidates. Their fields merge next with nothing agreed yet.
+UPDATE church.people p
+   SET pco_id = m.pco_id
+  FROM merge_people m
+ WHERE m.outcome = 'link'
+   AND p.id = m.person_id;
+
+-- Review rows: one open row per PCO person, refreshed only when what it says changed.
+INSERT INTO sync.match_review (run_id, pco_id, reason, candidates, payload)
+SELECT current_setting('pco_sync.run_id'), m.pco_id, m.reason, m.candidates, s.record
+  FROM merge_people m
+  JOIN pco_staging.people s
+    ON s.run_id = current_setting('pco_sync.run_id') AND s.pco_id = m.pco_id
+ WHERE m.outcome = 'needs_review'
+ON CONFLICT (entity, pco_id) WHERE resolved_at IS NULL DO UPDATE
+   SET run_id = excluded.run_id,
+       reason = excluded.reason,
+       candidates = excluded.candidates,
+       payload = excluded.payload
+ WHERE (sync.match_review.reason, sync.match_review.candidates, sync.match_review.payload)
+       IS DISTINCT FROM (excluded.reason, excluded.candidates, excluded.payload);
+
+-- A PCO person now linked or created no longer needs review.
+UPDATE sync.match_review r
+   SET resolved_at = now()
+  FROM merge_people m
+ WHERE r.entity = 'person'
+   AND r.pco_id = m.pco_id
+   AND r.resolved_at IS NULL
+   AND m.outcome <> 'needs_review';
+ANALYZE merge_people (pco_id, person_id, outcome);

@@ -1,0 +1,2 @@
+-- The batch is saved: its outcomes go.
+DELETE FROM push_results

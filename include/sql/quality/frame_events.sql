@@ -1,0 +1,6 @@
+-- The events frame of this run's staging rows (first column: the record's PCO id).
+SELECT staged.pco_id,
+       staged.record ->> 'id'                   AS id,
+       staged.record -> 'attributes' ->> 'name' AS name
+FROM pco_staging.events AS staged
+WHERE staged.run_id = current_setting('pco_sync.run_id')

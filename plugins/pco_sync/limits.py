@@ -1,0 +1,27 @@
+"""Every threshold of the sync, once: what counts as an outage, a bad batch, a mass leave.
+The extract, the quality gates and the docs all read them from here.
+"""
+from __future__ import annotations
+
+# A snapshot (a whole read) of a stream holding fewer than this share of the records linked
+# here looks like an outage answering empty pages, not deletions: the gate stops the run,
+# and the extract does not spend requests confirming what is missing.
+MIN_SNAPSHOT_SHARE = 0.5
+
+# More than this share of a stream's records failing their row checks stops the run, once
+# at least QUARANTINE_MIN_ROWS were staged (a 3-person window with one typo does not).
+MAX_QUARANTINE_SHARE = 0.2
+QUARANTINE_MIN_ROWS = 20
+
+# A groups or teams snapshot ending more than this share of current memberships at once
+# (and at least MASS_LEAVE_MIN of them) stops the run unless it accepts mass leaves.
+MAX_LEAVE_SHARE = 0.2
+MASS_LEAVE_MIN = 10
+
+# A group's member list under this share of PCO's own count for the group is 'short' (not
+# used); more than this share of the groups failing to read fails the extract (PCO is down).
+SHORT_LIST_SHARE = 0.5
+MAX_FAILED_PARENTS_SHARE = 0.5
+
+# Linked records a snapshot missed that one run GETs to tell deleted (404) from skipped.
+CONFIRM_ABSENT_MAX = 100

@@ -1,0 +1,92 @@
+"""What a row check is: a Frame is one flat table of a stream's staged rows (a query in
+include/sql/quality/, plus columns derived in pandas), checked by Checks, each a list of
+Great Expectations expectations. The helpers derive the columns checks read.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable
+
+# Characters that make a name look present without showing anything.
+INVISIBLE = re.compile(r"[\s\u00ad\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # sync.quarantine.check_name
+    detail: str  # format string over the failing row's columns
+    expectations: Callable[[object, date], list]  # (gx.expectations, today) -> [Expectation]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One flat table of a stream's staged rows, with the checks run on it."""
+
+    name: str
+    query: str  # include/sql/quality/<file>: this run's rows of the stream; first column pco_id
+    derive: Callable[[object, date], object]  # adds the checked columns to a DataFrame
+    columns: tuple[str, ...]  # reported with each failing row
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+
+
+# ---- column helpers ---------------------------------------------------------------------
+def visible(value):
+    """The text without invisible characters; None when nothing is left."""
+    return (INVISIBLE.sub("", value) or None) if isinstance(value, str) else None
+
+
+def stripped(value):
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def as_text(value):
+    return value if isinstance(value, str) else None
+
+
+def column(df, source: str, fn):
+    """fn over a column as a column of Python objects (None stays None, unlike map())."""
+    import pandas as pd
+    return pd.Series([fn(v) for v in df[source]], index=df.index, dtype=object)
+
+
+def as_date(value):
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def when(value):
+    """A zone-aware ISO-8601 time, or None (missing or malformed)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def time_ok(value) -> bool:
+    """Blank, or a time that parses."""
+    return value is None or when(value) is not None
+
+
+# ---- checks many frames share -----------------------------------------------------------
+def id_check() -> Check:
+    return Check("id_present", "the record has no id",
+                 lambda E, today: [E.ExpectColumnValuesToNotBeNull(column="id_value")])
+
+
+def not_null(name: str, detail: str, column_name: str) -> Check:
+    return Check(name, detail,
+                 lambda E, today: [E.ExpectColumnValuesToNotBeNull(column=column_name)])
+
+
+def true(name: str, detail: str, column_name: str) -> Check:
+    return Check(name, detail, lambda E, today: [
+        E.ExpectColumnValuesToBeInSet(column=column_name, value_set=[True])])

@@ -1,0 +1,68 @@
+"""The run summary: one row of counts per church entity the merges make (in merge order)
+and per push, as the summarize task's XCom, the Sync summary tab and `make demo` show it.
+The count keys are defined here once; merges and pushes may add keys of their own.
+"""
+from __future__ import annotations
+
+from pco_sync.pco import resources
+
+# Every inbound row carries these (zeros when its merge did not run this time).
+COUNT_KEYS = ("created", "updated", "unchanged", "quarantined", "needs_review", "conflicts")
+# Columns in the order a reader scans them; others follow as their tasks return them.
+COLUMN_ORDER = (*COUNT_KEYS, "removed", "ended", "waiting", "failed", "skipped", "deleted",
+                "not_read", "requests")
+PUSH_ROW = "push {}"  # the summary row of a push: "push people", ...
+XCOM_KEY = "pco_sync_summary"  # the summarize task pushes the summary under this key too
+
+
+def summarize(checked: dict | None, merged: dict | None, pushed: dict | None = None) -> dict:
+    """{row: counts} from what the tasks returned: checked {resource: {stream: {quarantined,
+    ...}}}, merged {resource: {row: counts}}, pushed {push: counts}; None for a task that
+    did not run."""
+    summary = {row: dict.fromkeys(COUNT_KEYS, 0) for row in resources.entity_rows()}
+    for rows in (merged or {}).values():
+        for row, counts in (rows or {}).items():
+            summary.setdefault(row, dict.fromkeys(COUNT_KEYS, 0)).update(_numbers(counts))
+    for streams in (checked or {}).values():
+        for stream, result in (streams or {}).items():
+            row = summary[resources.stream(stream).entity]
+            row["quarantined"] += int((result or {}).get("quarantined") or 0)
+    for name, counts in (pushed or {}).items():
+        summary[PUSH_ROW.format(name)] = _numbers(counts)
+    return summary
+
+
+def _numbers(counts: dict | None) -> dict:
+    return {k: int(v or 0) for k, v in (counts or {}).items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def sections(summary: dict) -> list[tuple[str, dict, list[str]]]:
+    """The summary as two tables, each with the counts its rows make: ("pulled from PCO",
+    {entity: counts}, columns) and ("pushed to PCO", ...) (rows named "push <entity>")."""
+    prefix = PUSH_ROW.format("")
+    pulled = {e: c for e, c in summary.items() if not e.startswith(prefix)}
+    pushed = {e.removeprefix(prefix): c for e, c in summary.items() if e.startswith(prefix)}
+    out = []
+    for title, rows, keys in (("pulled from PCO", pulled, list(COUNT_KEYS)),
+                              ("pushed to PCO", pushed, [])):
+        for counts in rows.values():
+            keys += [k for k in counts if k not in keys]
+        keys.sort(key=lambda k: COLUMN_ORDER.index(k) if k in COLUMN_ORDER else len(COLUMN_ORDER))
+        if rows:
+            out.append((title, rows, keys))
+    return out
+
+
+def table(summary: dict) -> str:
+    """The summary as fixed-width text tables (logs, demo); a blank is a count that row's
+    task does not make."""
+    out = []
+    for title, rows, keys in sections(summary):
+        head = [title, *(k.replace("_", " ") for k in keys)]
+        body = [[e, *(str(c[k]) if k in c else "" for k in keys)] for e, c in rows.items()]
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        fmt = lambda r: "  ".join(c.rjust(w) if i else c.ljust(w)  # noqa: E731
+                                  for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        out += [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, body), ""]
+    return "\n".join(out).rstrip()

@@ -1,0 +1,58 @@
+"""The "Sync summary" tab of a DAG run: the plugin's registration and the page it renders.
+(Reading a real run's XCom from the metadata DB is covered in test_dag_e2e.)"""
+from __future__ import annotations
+
+import importlib.util
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pco_sync.airflow import summary_page as run_summary
+from pco_sync.airflow.plugin import URL_PREFIX
+
+PLUGIN = Path(__file__).resolve().parents[2] / "plugins" / "pco_sync_plugin.py"
+RUN = {"state": "failed", "conf": {"full_refresh": True},
+       "data_interval": (datetime(2026, 11, 23, 17, tzinfo=timezone.utc),
+                         datetime(2026, 11, 23, 17, 15, tzinfo=timezone.utc)),
+       "summary": {"people": {"created": 7, "updated": 0, "unchanged": 3, "quarantined": 1,
+                              "needs_review": 2, "conflicts": 0},
+                   "push people": {"created": 1, "failed": 4}},
+       "tasks": {"validate.people": "failed", "merge.people": "upstream_failed", "extract.people": "success"}}
+
+
+def load_plugin():
+    """The plugins folder's entry file, loaded as Airflow's plugins manager loads it."""
+    spec = importlib.util.spec_from_file_location("pco_sync_plugin_under_test", PLUGIN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_plugin_adds_a_tab_to_every_dag_run_served_by_its_own_route():
+    plugin = load_plugin()
+    (view,) = plugin.PcoSyncPlugin.external_views
+    assert view["destination"] == "dag_run"
+    assert view["href"] == URL_PREFIX + "/runs/{DAG_ID}/{RUN_ID}"
+    (app,) = plugin.PcoSyncPlugin.fastapi_apps
+    assert app["url_prefix"] == URL_PREFIX
+    paths = {route.path for route in app["app"].routes}
+    assert "/runs/{dag_id}/{run_id:path}" in paths
+
+
+def test_page_shows_counts_per_entity_and_what_did_not_finish():
+    html = run_summary.render("pco_sync", "manual__2026-11-23", RUN)
+    assert "<th>needing review</th>" in html
+    assert "<h3>pulled from PCO</h3>" in html and "<h3>pushed to PCO</h3>" in html
+    assert "<tr><th>people</th><td>7</td><td>0</td><td>3</td><td>1</td><td>2</td><td>0</td></tr>" in html
+    # the push table has the push's own columns
+    assert "<tr><th>entity</th><th>created</th><th>failed</th></tr><tr><th>people</th><td>1</td><td>4</td></tr>" in html
+    assert "<code>validate.people</code>: failed" in html
+    assert "<code>merge.people</code>: upstream_failed" in html
+    assert "extract.people</code>" not in html
+
+
+def test_page_escapes_what_it_shows_and_handles_missing_runs():
+    evil = "manual__<script>alert(1)</script>"
+    html = run_summary.render("pco_sync", evil, {**RUN, "summary": None, "tasks": {}})
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "summarize task has not run" in html
+    assert "No run" in run_summary.render("pco_sync", "nope", None)

@@ -1,0 +1,35 @@
+"""The run summary: every inbound row carries the count keys, pushes keep their own keys,
+quarantined records count on the row of their stream's entity; the text table."""
+from __future__ import annotations
+
+from pco_sync import summary
+from pco_sync.pco import resources
+
+
+def test_summary_rows_keep_inbound_keys_and_extra_push_keys():
+    counts = summary.summarize(
+        {"people": {"people": {"quarantined": 2}}, "households": None},
+        {"people": {"people": {"created": 3, "updated": 1, "unchanged": 5, "needs_review": 1,
+                               "conflicts": 0}}, "households": None},
+        {"people": {"created": 4, "failed": 1, "skipped": 2, "skipped_reasons": {"x": 2}}})
+    assert counts["people"] == {"created": 3, "updated": 1, "unchanged": 5, "quarantined": 2,
+                                "needs_review": 1, "conflicts": 0}
+    assert counts["families"] == dict.fromkeys(summary.COUNT_KEYS, 0)
+    assert counts["push people"] == {"created": 4, "failed": 1, "skipped": 2}
+    # every row the merges make, in merge order, then the pushes
+    assert list(counts) == [*resources.entity_rows(), "push people"]
+    table = summary.table(counts).splitlines()
+    assert table[0].split() == ["pulled", "from", "PCO", "created", "updated", "unchanged",
+                                "quarantined", "needs", "review", "conflicts"]
+    assert table[2].split() == ["people", "3", "1", "5", "2", "1", "0"]
+    push_head = table.index(next(line for line in table if line.startswith("pushed to PCO")))
+    # pushes get their own table with their own columns
+    assert table[push_head].split() == ["pushed", "to", "PCO", "created", "failed", "skipped"]
+    assert table[push_head + 2].split() == ["people", "4", "1", "2"]
+
+
+def test_quarantine_counts_go_to_the_row_of_the_streams_entity():
+    counts = summary.summarize({"groups": {"groups": {"quarantined": 1},
+                                           "group_memberships": {"quarantined": 3}}}, None)
+    assert counts["groups"]["quarantined"] == 1
+    assert counts["group_memberships"]["quarantined"] == 3

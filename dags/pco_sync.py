@@ -14,7 +14,8 @@ not finish.
    Some things PCO cannot tell by time are read whole on a schedule instead: households
    every 6 hours (the run holding 00:00, 06:00, 12:00, 18:00 UTC), groups and Services
    teams every 6 hours half an hour later, calendar events whole once a day (03:00 UTC).
-   Other runs skip those tasks. The first run on a new database reads everything.
+   A run triggered by hand reads households, groups and teams whole; other scheduled runs
+   skip them. The first run on a new database reads everything.
 3. **validate** checks each record (names, emails, phone numbers, dates, ids...). A record
    that fails is quarantined in `sync.quarantine` with the reason and its raw data; the rest
    go on. The run stops before merging anything when the batch as a whole looks wrong: a

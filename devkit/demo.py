@@ -61,7 +61,7 @@ def _run_dag_here() -> int:
 
     from pco_sync.airflow import summary_page
 
-    dag = DagBag(dag_folder=str(ROOT / "dags"), include_examples=False).get_dag("pco_sync")
+    dag = DagBag(dag_folder=str(ROOT / "dags")).dags["pco_sync"]
     run = dag.test(run_conf={"full_refresh": True})
     page = summary_page.load(dag.dag_id, run.run_id) or {}
     SUMMARY.write_text(json.dumps({"run_id": run.run_id, "state": str(run.state),

@@ -1,6 +1,6 @@
 """Shared fixtures: the repo on sys.path, the recordings, a PCO simulator over real HTTP,
 the test church database. Helpers every folder's tests use live beside this file
-(pipeline.py, push_helpers.py)."""
+(pipeline.py, push_helpers.py, databases.py)."""
 from __future__ import annotations
 
 import os
@@ -85,3 +85,4 @@ def db(db_url):
             conn.execute("TRUNCATE " + ", ".join(t for (t,) in tables) + " RESTART IDENTITY CASCADE")
         conn.commit()
         yield conn
+

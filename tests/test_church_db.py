@@ -3,26 +3,20 @@ with nothing new executes no DDL (so it never waits for, or blocks, the church a
 writes); a new file is applied alone; an applied file that changed is a clear error."""
 from __future__ import annotations
 
-import os
 import shutil
 
 import psycopg
 import pytest
 
-from devkit import devdb
+from databases import scratch_database
 from pco_sync import church_db, sqlfiles
 from pco_sync.errors import MigrationError
 
 
 @pytest.fixture
 def fresh_db():
-    server = devdb.church_db_url()
-    name = f"pco_sync_ledger_{os.getpid()}"
-    with psycopg.connect(server, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    yield devdb.ensure_database(server, name)
-    with psycopg.connect(server, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with scratch_database("pco_sync_ledger") as url:
+        yield url
 
 
 @pytest.fixture

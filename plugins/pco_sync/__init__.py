@@ -1,1 +1,4 @@
-"""pco-sync: Airflow plugin package syncing Planning Center Online with the church PostgreSQL DB."""
+"""pco-sync's runtime package: what an Airflow worker imports to sync Planning Center Online
+with a church's PostgreSQL database. Rooms by step, in the order data flows: pco (client and
+registry), extract, quality, merge, push; summary; airflow (the glue). See README.md, Layout.
+"""

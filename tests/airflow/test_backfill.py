@@ -21,6 +21,7 @@ import requests
 
 from pco_simulator import SimConfig, Simulator
 from pco_simulator.schema import RESOURCES
+from databases import scratch_database
 from devkit import devdb
 from pco_sync import church_db
 from pco_sync.pco import resources, windows
@@ -41,18 +42,12 @@ RANGE = ("2026-11-20T10:15:00+00:00", "2026-11-20T10:30:00+00:00")  # two runs: 
 @pytest.fixture
 def synced_db():
     """A church database that had its first full sync (so runs read windows, not everything)."""
-    server = devdb.church_db_url()
-    name = f"pco_sync_backfill_{os.getpid()}"
-    with psycopg.connect(server, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    url = devdb.ensure_database(server, name)
-    with church_db.connect(url) as conn:
-        church_db.apply_migrations(conn)
-        conn.execute("INSERT INTO sync.full_syncs (stream, run_id) VALUES ('people', 'earlier')")
-        conn.commit()
-    yield url
-    with psycopg.connect(server, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with scratch_database("pco_sync_backfill") as url:
+        with church_db.connect(url) as conn:
+            church_db.apply_migrations(conn)
+            conn.execute("INSERT INTO sync.full_syncs (stream, run_id) VALUES ('people', 'earlier')")
+            conn.commit()
+        yield url
 
 
 def free_port() -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pco_simulator import SimConfig, Simulator
+from databases import scratch_database
 from devkit import devdb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,16 +26,8 @@ pytestmark = pytest.mark.airflow
 def empty_db():
     """A fresh, empty database of its own (not the shared pco_sync_test, which other test
     sessions drop and re-create): the DAG's ensure_schema must migrate it itself."""
-    import psycopg
-
-    server = devdb.church_db_url()
-    # Per process: concurrent test sessions must not drop each other's database.
-    name = f"pco_sync_e2e_{os.getpid()}"
-    with psycopg.connect(server, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    yield devdb.ensure_database(server, name)
-    with psycopg.connect(server, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with scratch_database("pco_sync_e2e") as url:
+        yield url
 
 
 def dags_test(sim: Simulator, db_url: str, conf: dict) -> subprocess.CompletedProcess:

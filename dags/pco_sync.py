@@ -40,7 +40,8 @@ Trigger with a config to change what a run does:
 - `accept_mass_leaves`: let a groups or teams snapshot end more than 20% of the current
   memberships at once (check in PCO first that they really left).
 - `full_push`: retry every failed push now instead of after its backoff.
-- `dry_run`: the push lists the requests it would make and sends none.
+- `dry_run`: the push lists the requests it would make and sends none (the pull and
+  the merges still run and write to the church database).
 
 `airflow backfill create --dag-id pco_sync --from-date ... --to-date ...` makes one run per
 15-minute interval, each re-reading exactly its window.
@@ -90,8 +91,8 @@ def push(name: str, **context) -> dict:
 
 
 @task(trigger_rule="none_failed")
-def summarize(checked: dict, merged: dict, pushed: dict, **context) -> dict:
-    return tasks.summarize(checked, merged, pushed, **context)
+def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **context) -> dict:
+    return tasks.summarize(extracted, checked, merged, pushed, **context)
 
 
 @dag(
@@ -115,8 +116,9 @@ def summarize(checked: dict, merged: dict, pushed: dict, **context) -> dict:
         "full_push": Param(False, type="boolean",
                            description="Push: retry every failed record now, not after its backoff."),
         "dry_run": Param(False, type="boolean",
-                         description="Push: list the requests instead of sending them; "
-                                     "writes nothing to PCO or the database."),
+                         description="Push: list the requests it would send (task log and "
+                                     "XCom) and send nothing to PCO. The pull and the merges "
+                                     "still run and write to the church database."),
     },
 )
 def pco_sync():
@@ -134,7 +136,7 @@ def pco_sync():
     # Merges one after the other in registry order, once every batch passed its gates; then
     # the pushes, in order, once every inbound change is in.
     chain(list(checked.values()), *merged.values(), *pushed.values())
-    summarize(checked, merged, pushed)
+    summarize(extracted, checked, merged, pushed)
 
 
 pco_sync()

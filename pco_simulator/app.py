@@ -17,7 +17,7 @@ from collections import Counter, deque
 from urllib.parse import parse_qsl
 
 from .config import SimConfig
-from .errors import ApiError
+from .errors import ApiError, no_access
 from .faults import Faults
 from .ratelimit import RateLimiter, retry_after_header
 from .routes import Api
@@ -108,6 +108,8 @@ class PcoApp:
                 raise ApiError(fault.status, "Service Unavailable" if fault.status == 503
                                else "Internal Server Error", "Something went wrong on our end")
             app = path.strip("/").split("/")[0]
+            if app in sim.config.without_products:
+                raise no_access()
             version = self.version(app, headers.get("x-pco-api-version"))
             extra["X-PCO-API-Processed-As-Version"] = version
             renderer = Renderer(sim.store, sim.base_url, version)

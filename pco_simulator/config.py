@@ -45,6 +45,9 @@ class SimConfig:
     webhook_retry_base: float = 30.0  # seconds before the first redelivery (scaled)
     webhook_max_attempts: int = 16
     team_linger_days: float = 30.0
+    # Products the token's user cannot use (the church has no Services, say): every request
+    # to them answers 403 as PCO does.
+    without_products: tuple[str, ...] = ()
     quirks: Quirks = field(default_factory=Quirks)
 
     @property

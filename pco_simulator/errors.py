@@ -32,6 +32,11 @@ def forbidden(action: str, type_: str) -> ApiError:
                     meta={"description": f"User with id 1 cannot {action} a {type_}."})
 
 
+def no_access() -> ApiError:
+    # PCO's answer to a token whose user cannot use the product (developers#845, #113).
+    return ApiError(403, "Forbidden", "You do not have access to this resource")
+
+
 def validation(detail: str, parameter: str, resource: str) -> ApiError:
     return ApiError(422, "Validation Error", detail, parameter=parameter,
                     meta={"resource": resource})

@@ -4,6 +4,9 @@ The count keys are defined here once; merges and pushes may add keys of their ow
 """
 from __future__ import annotations
 
+import psycopg
+
+from pco_sync import church_db, sqlfiles
 from pco_sync.pco import resources
 
 # Every inbound row carries these (zeros when its merge did not run this time).
@@ -13,12 +16,16 @@ COLUMN_ORDER = (*COUNT_KEYS, "removed", "ended", "waiting", "failed", "skipped",
                 "not_read", "requests")
 PUSH_ROW = "push {}"  # the summary row of a push: "push people", ...
 XCOM_KEY = "pco_sync_summary"  # the summarize task pushes the summary under this key too
+OPEN_ITEMS_KEY = "pco_sync_open_items"  # ... and what needs a person, under this one
+STATUS = "status"  # a row not read this run: {"status": "not read: <why>"}
 
 
-def summarize(checked: dict | None, merged: dict | None, pushed: dict | None = None) -> dict:
+def summarize(checked: dict | None, merged: dict | None, pushed: dict | None = None,
+              not_read: dict[str, str] | None = None) -> dict:
     """{row: counts} from what the tasks returned: checked {resource: {stream: {quarantined,
     ...}}}, merged {resource: {row: counts}}, pushed {push: counts}; None for a task that
-    did not run."""
+    did not run. The rows of a resource in `not_read` ({resource: why}) say so instead of
+    counting zeros, which would read as "read, nothing changed"."""
     summary = {row: dict.fromkeys(COUNT_KEYS, 0) for row in resources.entity_rows()}
     for rows in (merged or {}).values():
         for row, counts in (rows or {}).items():
@@ -29,7 +36,19 @@ def summarize(checked: dict | None, merged: dict | None, pushed: dict | None = N
             row["quarantined"] += int((result or {}).get("quarantined") or 0)
     for name, counts in (pushed or {}).items():
         summary[PUSH_ROW.format(name)] = _numbers(counts)
+    for resource, why in (not_read or {}).items():
+        for row in resources.resource(resource).rows:
+            summary[row] = {STATUS: f"not read: {why}"}
     return summary
+
+
+def open_items(conn: psycopg.Connection, run_id: str) -> list[dict]:
+    """What needs a person, per kind: {kind, this_run, open_now}."""
+    church_db.use_run(conn, run_id)
+    with conn.transaction():
+        rows = conn.execute(sqlfiles.read("sync/open_items.sql")).fetchall()
+    return [{"kind": kind, "this_run": int(new), "open_now": int(total)}
+            for kind, new, total in rows]
 
 
 def _numbers(counts: dict | None) -> dict:
@@ -47,7 +66,7 @@ def sections(summary: dict) -> list[tuple[str, dict, list[str]]]:
     for title, rows, keys in (("pulled from PCO", pulled, list(COUNT_KEYS)),
                               ("pushed to PCO", pushed, [])):
         for counts in rows.values():
-            keys += [k for k in counts if k not in keys]
+            keys += [k for k in counts if k not in keys and k != STATUS]
         keys.sort(key=lambda k: COLUMN_ORDER.index(k) if k in COLUMN_ORDER else len(COLUMN_ORDER))
         if rows:
             out.append((title, rows, keys))
@@ -60,9 +79,13 @@ def table(summary: dict) -> str:
     out = []
     for title, rows, keys in sections(summary):
         head = [title, *(k.replace("_", " ") for k in keys)]
-        body = [[e, *(str(c[k]) if k in c else "" for k in keys)] for e, c in rows.items()]
+        body = [[e, *(str(c[k]) if k in c else "" for k in keys)]
+                for e, c in rows.items() if STATUS not in c]
         widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        widths[0] = max([widths[0], *map(len, rows)])
         fmt = lambda r: "  ".join(c.rjust(w) if i else c.ljust(w)  # noqa: E731
                                   for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-        out += [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, body), ""]
+        lines = [fmt([e, *(str(c[k]) if k in c else "" for k in keys)]) if STATUS not in c
+                 else f"{e.ljust(widths[0])}  {c[STATUS]}" for e, c in rows.items()]
+        out += [fmt(head), fmt(["-" * w for w in widths]), *lines, ""]
     return "\n".join(out).rstrip()

@@ -26,7 +26,8 @@ def test_test_connection_names_the_organisation(sim, monkeypatch):
     cid = set_conn(monkeypatch, "pco_ok", host=sim.url, login=sim.auth[0], password=sim.auth[1],
                    extra={"webhook_secret": "whsec-1234"})
     hook = PcoHook(cid)
-    assert hook.test_connection() == (True, f"Connected to {sim.config.organization_name}")
+    assert hook.test_connection() == (True, f"Connected to {sim.config.organization_name} "
+                                            f"at {sim.url}")
     assert hook.webhook_secret == "whsec-1234"
     client = hook.get_client()
     assert client.base_url == sim.url and hook.get_client() is client
@@ -35,7 +36,7 @@ def test_test_connection_names_the_organisation(sim, monkeypatch):
 def test_wrong_secret_fails_without_leaking_it(sim, monkeypatch):
     cid = set_conn(monkeypatch, "pco_bad", host=sim.url, login=sim.auth[0], password=SECRET_WRONG)
     ok, reason = PcoHook(cid).test_connection()
-    assert ok is False and "401" in reason
+    assert ok is False and "401" in reason and "Application ID or Secret" in reason
     assert SECRET_WRONG not in reason
 
 
@@ -44,6 +45,7 @@ def test_unreachable_url_fails_with_the_cause(monkeypatch):
                    password=SECRET_WRONG)
     ok, reason = PcoHook(cid).test_connection()
     assert ok is False and "ConnectionError" in reason and "/people/v2" in reason
+    assert reason.startswith("Could not reach http://127.0.0.1:") and "Base URL" in reason
     assert SECRET_WRONG not in reason
 
 
@@ -67,3 +69,15 @@ def test_ui_field_behaviour_and_provider_registration():
     assert pm.field_behaviours["pco"]["relabeling"]["host"] == "Base URL"
     widget = pm.connection_form_widgets["extra__pco__webhook_secret"]
     assert widget.is_sensitive
+
+
+def test_the_test_button_backport_treats_port_0_as_no_port():
+    """The UI posts port 0 for a connection with no port (apache/airflow#73298)."""
+    from airflow.api_fastapi.core_api.routes.public import connections
+
+    from pco_sync.airflow import backports
+
+    assert backports.apply()  # Airflow 3.3.2 lacks the fix
+    assert connections._same_endpoint(0, None) and connections._same_endpoint("", None)
+    assert not connections._same_endpoint(5432, None)
+    assert not connections._same_endpoint("evil.example", "api.planningcenteronline.com")

@@ -68,17 +68,22 @@ class PcoHook(BaseHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """The UI's Test button: the organisation's name, or why it failed (never the secret)."""
-        secret = ""
+        secret, url = "", ""
         try:
             conn = self.get_connection(self.pco_conn_id)
-            secret = conn.password or ""
+            secret, url = conn.password or "", self.base_url(conn)
             # One quick retry at most: a person is waiting on the button.
             client = self._new_client(max_retries=1, backoff_base=0.2, timeout=(5, 15))
-            return True, f"Connected to {client.organization_name()}"
+            return True, f"Connected to {client.organization_name()} at {url}"
         except PcoError as exc:
-            reason = str(exc)
             if exc.status == 401:
-                reason = "PCO rejected the application id or secret (HTTP 401)"
+                reason = ("PCO rejected the Application ID or Secret (HTTP 401): check both "
+                          "against the personal access token in PCO's developer settings")
+            elif exc.status is None:
+                reason = (f"Could not reach {url or 'PCO'}: {exc.detail}. Check the Base URL "
+                          "and that this server can reach it")
+            else:
+                reason = str(exc)
         except Exception as exc:  # bad URL, unexpected answer, missing connection ...
             reason = f"{type(exc).__name__}: {exc}"
         if secret:

@@ -1,4 +1,5 @@
-"""Airflow plugin: a "Sync summary" tab on every pco_sync DAG run.
+"""Airflow plugin: a "Sync summary" tab on every pco_sync DAG run (and, in the API server,
+the upstream fixes of pco_sync.airflow.backports).
 
 A small FastAPI app mounted in the API server at /pco-sync serves the page; an external
 view with destination "dag_run" makes the UI show it as a tab of each run ({DAG_ID} and
@@ -10,6 +11,8 @@ from __future__ import annotations
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
+
+from pco_sync.airflow import backports
 
 URL_PREFIX = "/pco-sync"
 
@@ -29,6 +32,10 @@ def _app() -> FastAPI:
         return HTMLResponse(summary_page.render(dag_id, run_id, run), status_code=200 if run else 404)
 
     return app
+
+
+# Upstream fixes this Airflow lacks, applied where the plugin loads (the API server among them).
+BACKPORTS = backports.apply()
 
 
 class PcoSyncPlugin(AirflowPlugin):

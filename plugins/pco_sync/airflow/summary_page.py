@@ -11,11 +11,21 @@ from html import escape
 from types import SimpleNamespace
 
 from pco_sync import summary as summaries
-LABELS = {"needs_review": "needing review", "removed": "removed in PCO"}
+LABELS = {"needs_review": "needing review", "removed": "removed in PCO",
+          "not_read": "lists not read"}
+STYLE = ("body{font-family:system-ui,sans-serif;margin:.75rem;color:#222;font-size:14px}"
+         "h2{font-size:1.2rem;margin:.2rem 0 .6rem}h3{font-size:1rem;margin:1rem 0 .3rem}"
+         ".scroll{overflow-x:auto;max-width:100%}"
+         "table{border-collapse:collapse;font-size:13px}"
+         "th,td{border:1px solid #ccc;padding:.25rem .45rem;white-space:nowrap}"
+         "td{text-align:right}td.status{text-align:left;color:#666;font-style:italic}"
+         ".banner{background:#fff4ce;border:1px solid #e0c060;padding:.5rem .7rem;margin:.5rem 0}"
+         ".muted{color:#666}")
 
 
 def load(dag_id: str, run_id: str) -> dict | None:
-    """{state, data_interval, conf, summary, tasks: {task_id: state}}; None: no such run."""
+    """{state, run_type, data_interval, conf, summary, open_items, tasks: {task_id: state}};
+    None: no such run."""
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.xcom import XComModel
@@ -28,36 +38,42 @@ def load(dag_id: str, run_id: str) -> dict | None:
             return None
         tis = session.execute(select(TaskInstance.task_id, TaskInstance.state).where(
             TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)).all()
-        value = session.scalar(XComModel.get_many(
-            run_id=run_id, key=summaries.XCOM_KEY, dag_ids=dag_id
-        ).with_only_columns(XComModel.value))
+
+        def xcom(key):
+            value = session.scalar(XComModel.get_many(
+                run_id=run_id, key=key, dag_ids=dag_id).with_only_columns(XComModel.value))
+            return XComModel.deserialize_value(SimpleNamespace(value=value))
+
         return {
             "state": str(run.state),
+            "run_type": str(run.run_type),
             "data_interval": (run.data_interval_start, run.data_interval_end),
             "conf": run.conf or {},
-            "summary": XComModel.deserialize_value(SimpleNamespace(value=value)),
+            "summary": xcom(summaries.XCOM_KEY),
+            "open_items": xcom(summaries.OPEN_ITEMS_KEY),
             "tasks": {task_id: str(state) if state else "none" for task_id, state in tis},
         }
 
 
 def render(dag_id: str, run_id: str, run: dict | None) -> str:
-    title = f"pco_sync run {escape(run_id)}"
+    heading = f"Sync summary of {escape(dag_id)} run {escape(run_id)}"
     if run is None:
         body = f"<p>No run <code>{escape(run_id)}</code> of <code>{escape(dag_id)}</code>.</p>"
-        return _page(title, body)
+        return _page(heading, body)
     start, end = run["data_interval"]
-    parts = [f"<p>State <b>{escape(run['state'])}</b> &middot; window "
-             f"<code>{escape(str(start))}</code> to <code>{escape(str(end))}</code>"
-             f"{' &middot; conf <code>' + escape(str(run['conf'])) + '</code>' if run['conf'] else ''}</p>"]
+    window = (f"window <code>{escape(str(start))}</code> to <code>{escape(str(end))}</code>"
+              if start is not None else "no data interval")
+    conf = run["conf"] or {}
+    parts = [f"<p>State <b>{escape(run['state'])}</b> &middot; {window}"
+             f"{' &middot; conf <code>' + escape(str(conf)) + '</code>' if conf else ''}</p>"]
+    if conf.get("dry_run"):
+        parts.append("<p class='banner'><b>Dry run:</b> nothing was sent to PCO. The counts "
+                     "under \"pushed to PCO\" are what a real run would have sent; the pull and "
+                     "the merges did write to the church database.</p>")
     summary = run["summary"]
     if isinstance(summary, dict) and summary:
         for title, rows, keys in summaries.sections(summary):
-            head = "".join(f"<th>{escape(LABELS.get(k, k).replace('_', ' '))}</th>" for k in keys)
-            body = "".join(
-                f"<tr><th>{escape(str(e))}</th>"
-                + "".join(f"<td>{escape(str(c.get(k, '')))}</td>" for k in keys) + "</tr>"
-                for e, c in rows.items())
-            parts.append(f"<h3>{escape(title)}</h3><table><tr><th>entity</th>{head}</tr>{body}</table>")
+            parts.append(_table(title, rows, keys))
     else:
         parts.append("<p>No counts: the summarize task has not run for this run.</p>")
     bad = {t: s for t, s in run["tasks"].items() if s in ("failed", "upstream_failed")}
@@ -65,16 +81,35 @@ def render(dag_id: str, run_id: str, run: dict | None) -> str:
         items = "".join(f"<li><code>{escape(t)}</code>: {escape(s)}</li>" for t, s in sorted(bad.items()))
         parts.append("<h3>Did not finish</h3><ul>" + items + "</ul>"
                      "<p>The failed task's error says why (task instance, Logs).</p>")
-    parts.append(
-        "<p>Details in the church database: <code>sync.quarantine</code>, "
-        "<code>sync.match_review</code> and <code>sync.conflicts</code>, each "
-        f"<code>WHERE run_id = '{escape(run_id)}'</code>.</p>")
-    return _page(title, "".join(parts))
+    parts.append(_open_items(run.get("open_items")))
+    return _page(heading, "".join(parts))
 
 
-def _page(title: str, body: str) -> str:
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>" + title + "</title><style>"
-            "body{font-family:system-ui,sans-serif;margin:1rem;color:#222}"
-            "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3rem .6rem}"
-            "td{text-align:right}</style></head><body><h2>" + title + "</h2>" + body + "</body></html>")
+def _table(title: str, rows: dict, keys: list[str]) -> str:
+    head = "".join(f"<th>{escape(LABELS.get(k, k).replace('_', ' '))}</th>" for k in keys)
+    body = "".join(
+        f"<tr><th>{escape(str(e))}</th>" + (
+            f"<td class='status' colspan='{len(keys)}'>{escape(c[summaries.STATUS])}</td>"
+            if summaries.STATUS in c else
+            "".join(f"<td>{escape(str(c.get(k, '')))}</td>" for k in keys)) + "</tr>"
+        for e, c in rows.items())
+    return (f"<h3>{escape(title)}</h3><div class='scroll'><table><tr><th>entity</th>{head}</tr>"
+            f"{body}</table></div>")
 
+
+def _open_items(items) -> str:
+    if not items:
+        return ""
+    rows = "".join(f"<tr><th>{escape(i['kind'])}</th><td>{i['this_run']}</td>"
+                   f"<td>{i['open_now']}</td></tr>" for i in items)
+    return ("<h3>Needs a person</h3><div class='scroll'><table><tr><th>what</th>"
+            "<th>found by this run</th><th>open now (all runs)</th></tr>" + rows +
+            "</table></div><p class='muted'>In the church database: sync.conflicts, "
+            "sync.match_review, sync.quarantine, sync.removed_in_pco, sync.push_failures, "
+            "pco_staging.waiting_memberships (open rows: resolved_at IS NULL).</p>")
+
+
+def _page(heading: str, body: str) -> str:
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>" + heading + "</title>"
+            "<style>" + STYLE + "</style></head><body><h2>" + heading + "</h2>" + body +
+            "</body></html>")

@@ -11,11 +11,15 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 log = logging.getLogger(__name__)
 
 PCO_CONN_ID = "pco_default"
 CHURCH_DB_CONN_ID = "church_db"
+# The resources scheduled runs read (a JSON list); unset: all. A church without Services
+# sets it without touching code. Manual runs use their `resources` Param.
+RESOURCES_VARIABLE = "pco_sync_resources"
 
 
 @dataclass(frozen=True)
@@ -26,16 +30,31 @@ class SyncRun:
     window_start: object  # the data interval; None for a run that has none
     window_end: object
     manual: bool
+    started: datetime  # when the run started: a manual run reads up to here
     params: dict
 
     @classmethod
     def of(cls, context) -> "SyncRun":
+        dag_run = context["dag_run"]
+        started = getattr(dag_run, "start_date", None) or datetime.now(timezone.utc)
         return cls(context["run_id"], context.get("data_interval_start"),
-                   context.get("data_interval_end"),
-                   context["dag_run"].run_type == "manual", dict(context["params"]))
+                   context.get("data_interval_end"), dag_run.run_type == "manual",
+                   started, dict(context["params"]))
 
     def flag(self, name: str) -> bool:
         return bool(self.params.get(name))
+
+    def resources(self) -> list[str]:
+        """What this run reads: a manual run's `resources` Param, else the Variable."""
+        from pco_sync.pco import resources
+
+        if self.manual:
+            return resources.names(self.params.get("resources") or list(resources.RESOURCES),
+                                   "the resources Param")
+        from airflow.sdk import Variable
+
+        value = Variable.get(RESOURCES_VARIABLE, default=None)
+        return resources.names(value, RESOURCES_VARIABLE) if value else list(resources.RESOURCES)
 
 
 def church_db(conn_id: str = CHURCH_DB_CONN_ID):
@@ -86,15 +105,20 @@ def extract(resource: str, **context) -> dict:
     from pco_sync.extract import run as extracts
 
     run = SyncRun.of(context)
-    if resource not in run.params.get("resources", [resource]):
-        raise AirflowSkipException(f"{resource} is not in this run's resources "
-                                   f"{run.params.get('resources')}")
+    with fail_fast():
+        wanted = run.resources()
+    if resource not in wanted:
+        raise AirflowSkipException(f"{resource} is not among the resources this run reads "
+                                   f"({', '.join(wanted)})")
     with fail_fast(), church_db() as conn:
         read = extracts.plan(conn, resource, run.window_start, run.window_end,
-                             full_refresh=run.flag("full_refresh"), manual=run.manual)
+                             full_refresh=run.flag("full_refresh"), manual=run.manual,
+                             until=run.started)
         if read is None:
             raise AirflowSkipException(f"{resource}: not due in [{run.window_start}, "
                                        f"{run.window_end}) (read whole on its schedule)")
+        log.info("reading %s: %s", resource, read.why if read.whole else
+                 f"[{read.start.isoformat()}, {read.end.isoformat()})")
         return extracts.extract_resource(pco_client(), conn, resource, run.run_id, read)
 
 
@@ -135,11 +159,24 @@ def push(name: str, **context) -> dict:
                           full_push=run.flag("full_push"), dry_run=run.flag("dry_run"))
 
 
-def summarize(checked: dict, merged: dict, pushed: dict, **context) -> dict:
-    """The run's counts, also under summary.XCOM_KEY (what the Sync summary tab reads)."""
+def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **context) -> dict:
+    """The run's counts, also under summary.XCOM_KEY (what the Sync summary tab reads), and
+    what needs a person (found by this run, open now) under summary.OPEN_ITEMS_KEY."""
     from pco_sync import summary
 
-    counts = summary.summarize(checked, merged, pushed)
-    print("pco_sync run %s:\n%s" % (context["run_id"], summary.table(counts)))
+    run = SyncRun.of(context)
+    with fail_fast():
+        wanted = run.resources()
+    not_read = {}
+    for resource, result in extracted.items():
+        if result is None:
+            not_read[resource] = "not due this run" if resource in wanted else "not selected"
+        elif result.get("not_read"):
+            not_read[resource] = result["not_read"]
+    counts = summary.summarize(checked, merged, pushed, not_read)
+    print("pco_sync run %s:\n%s" % (run.run_id, summary.table(counts)))
     context["ti"].xcom_push(key=summary.XCOM_KEY, value=counts)
+    with fail_fast(), church_db() as conn:
+        context["ti"].xcom_push(key=summary.OPEN_ITEMS_KEY,
+                                value=summary.open_items(conn, run.run_id))
     return counts

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timezone
 
 import psycopg
 
@@ -37,6 +37,9 @@ def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: st
     read = read if spec.windowed else WHOLE  # a stream without a time filter is read whole
     table = sqlfiles.staging_table(stream)
     church_db.use_run(conn, run_id)
+    # What this read covers up to: its window's end, or for a whole read the moment it began
+    # (a later manual run reads on from there: sync.pulled_until).
+    covers_to = read.end or datetime.now(timezone.utc)
     requests_before = client.stats.requests
     read_count = 0
 
@@ -55,7 +58,7 @@ def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: st
         result = {"stream": stream, "mode": read.mode, "records": staged,
                   "requests": client.stats.requests - requests_before}
         cur.execute(sqlfiles.read("extract/record_extract.sql"),
-                    {**result, "window_start": read.start, "window_end": read.end})
+                    {**result, "window_start": read.start, "window_end": covers_to})
     log.info("extracted %s (%s): %d records read, %d staged, %d requests", stream, read.why or
              read.mode, read_count, staged, result["requests"])
     return result

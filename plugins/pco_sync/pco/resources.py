@@ -52,9 +52,11 @@ skips records that move mid-scan): the extract GETs each missing record, and onl
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pco_sync.errors import SettingsError
 from pco_sync.pco.windows import boundary_in, iso_z, window_bounds
 
 OVERLAP = timedelta(minutes=5)
@@ -259,3 +261,22 @@ def stream(name: str) -> Stream:
 def entity_rows() -> tuple[str, ...]:
     """Every summary row the merges make, in merge order."""
     return tuple(row for r in RESOURCES.values() for row in r.rows)
+
+
+def names(value, setting: str) -> list[str]:
+    """Resource names from a setting (a JSON list, or names separated by commas), in
+    registry order; SettingsError naming the setting for anything else."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text) if text.startswith("[") else \
+                [v.strip() for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise SettingsError(f"{setting} is not a JSON list of resources: {value!r}") from None
+    if not isinstance(value, list) or not value:
+        raise SettingsError(f"{setting} must list at least one of {', '.join(RESOURCES)}")
+    unknown = [v for v in value if v not in RESOURCES]
+    if unknown:
+        raise SettingsError(f"{setting}: unknown resource {', '.join(map(str, unknown))}; "
+                            f"known: {', '.join(RESOURCES)}")
+    return [r for r in RESOURCES if r in value]

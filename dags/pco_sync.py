@@ -13,7 +13,8 @@ not finish.
    `pco_staging`. A scheduled run reads what changed in its 15-minute data interval.
    Some things PCO cannot tell by time are read whole on a schedule instead: households
    every 6 hours (the run holding 00:00, 06:00, 12:00, 18:00 UTC), groups and Services
-   teams every 6 hours half an hour later, calendar events whole once a day (03:00 UTC).
+   teams every 6 hours half an hour later, people whole once a day (02:00 UTC: the only way
+   to see who was deleted in PCO), calendar events whole once a day (03:00 UTC).
    A run triggered by hand reads households, groups and teams whole; other scheduled runs
    skip them. The first run on a new database reads everything.
 3. **validate** checks each record (names, emails, phone numbers, dates, ids...). A record

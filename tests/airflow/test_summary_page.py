@@ -56,3 +56,22 @@ def test_page_escapes_what_it_shows_and_handles_missing_runs():
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "summarize task has not run" in html
     assert "No run" in run_summary.render("pco_sync", "nope", None)
+
+
+def test_page_heads_with_the_run_says_what_was_not_read_and_what_needs_a_person():
+    summary = {"people": {"created": 1, "updated": 0, "unchanged": 0, "quarantined": 0,
+                          "needs_review": 0, "conflicts": 0},
+               "groups": {"status": "not read: no access (PCO answered 403: ...)"},
+               "push people": {"created": 1}}
+    open_items = [{"kind": "conflicts", "this_run": 1, "open_now": 4}]
+    html = run_summary.render("pco_sync", "manual__x", {**RUN, "summary": summary,
+                                                       "conf": {"dry_run": True},
+                                                       "open_items": open_items})
+    assert "<title>Sync summary of pco_sync run manual__x</title>" in html
+    assert "<h2>Sync summary of pco_sync run manual__x</h2>" in html
+    assert "<td class='status' colspan='6'>not read: no access" in html
+    assert "class='banner'><b>Dry run:</b> nothing was sent to PCO" in html
+    assert "<tr><th>conflicts</th><td>1</td><td>4</td></tr>" in html
+    assert "overflow-x:auto" in html  # wide tables scroll inside the tab instead of hiding columns
+    plain = run_summary.render("pco_sync", "manual__x", RUN)
+    assert "Dry run" not in plain and "Needs a person" not in plain

@@ -98,3 +98,24 @@ def test_the_resources_setting_is_checked():
         resources.names('["people", "services"]', "pco_sync_resources")
     with pytest.raises(SettingsError, match="at least one"):
         resources.names("[]", "pco_sync_resources")
+
+
+def test_the_nightly_run_finds_people_deleted_in_pco(sim, db, db_url):
+    ids = seed_people(sim, 10)
+    client = client_for(sim)
+    extract(client, db_url, "people", "full", full_refresh=True)
+    merge_resource(db_url, "people", "full")
+    sim.store.delete("people", ids[3])  # staff delete someone in PCO; nobody tells us
+    day = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    quarter = timedelta(minutes=15)
+    # an ordinary scheduled run reads its window and cannot see the deletion
+    assert not plan(db_url, "people", (day + 4 * quarter, day + 5 * quarter)).whole
+    nightly = (day + 2 * 4 * quarter, day + 2 * 4 * quarter + quarter)  # 02:00-02:15
+    read = plan(db_url, "people", nightly, until=datetime.now(timezone.utc))
+    assert read.whole and "refresh" in read.why
+    with church_db.connect(db_url) as conn:
+        extracts.extract_resource(client, conn, "people", "nightly", read)
+    assert merge_resource(db_url, "people", "nightly")["people"]["removed"] == 1
+    db.commit()
+    assert db.execute("SELECT pco_id FROM sync.removed_in_pco WHERE resolved_at IS NULL"
+                      ).fetchall() == [(ids[3],)]

@@ -10,7 +10,11 @@ people      GET /people/v2/people?include=emails,phone_numbers,addresses&order=u
             reaches OVERLAP back before the run's start, because offset paging ordered by
             updated_at is not a snapshot: a person edited mid-scan moves and can be skipped
             by the run that was reading them. Duplicates from the overlap are harmless
-            (staging keeps one row per (run, person), the newest). A full refresh reads all.
+            (staging keeps one row per (run, person), the newest). A full refresh reads all,
+            and so does the scheduled run holding 02:00 UTC: PCO says nothing of a person
+            deleted there, only a whole read shows who is gone. (Sparse fieldsets would
+            shrink those pages but not their number, and PCO's limit counts requests: an
+            ids-only read would cost the same 1 request per 100 people.)
 
 households  GET /people/v2/households?include=people&order=updated_at
             Always a snapshot: adding or removing a member does not bump the household's (or
@@ -198,6 +202,10 @@ GROUPS_EVERY = timedelta(hours=6)
 GROUPS_OFFSET = timedelta(minutes=30)
 EVENTS_REFRESH_EVERY = timedelta(days=1)
 EVENTS_REFRESH_AT = timedelta(hours=3)
+# People are read whole once a day as well: PCO tells no one about a deleted person, and
+# only a whole read shows who is gone (then sync.removed_in_pco, and no push to them).
+PEOPLE_REFRESH_EVERY = timedelta(days=1)
+PEOPLE_REFRESH_AT = timedelta(hours=2)
 
 # In merge order: families need their people, memberships their people and groups.
 RESOURCES: dict[str, Resource] = {r.name: r for r in (
@@ -214,7 +222,7 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         "people/contacts_agreed.sql",
         "shared/record_conflicts.sql",
         "people/removed.sql",
-    ), "people/counts.sql"),
+    ), "people/counts.sql", refresh_every=PEOPLE_REFRESH_EVERY, offset=PEOPLE_REFRESH_AT),
     Resource("households", ("households",), ("families",), (
         "shared/field_checks.sql",
         "families/candidates.sql",

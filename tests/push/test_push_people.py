@@ -3,6 +3,8 @@ contacts and the link saved, exactly once across crashes, patches of changed fie
 no echo on the next pull, conflicts never overwritten, dry run, per-record failures."""
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 
 from push_helpers import DEFAULT, client_for, local_person, pco_people, pull, value, writes, push_people
@@ -34,8 +36,8 @@ def test_create_with_contacts_saves_links_and_agreed_state(db, sim):
     client = client_for(sim)
     counts = push_people(db, client, RUN, DEFAULT)
     assert (counts["created"], counts["failed"], counts["skipped"]) == (1, 0, 0)
-    # one lookup, the person, then one POST per contact record
-    assert counts["requests"] == 5
+    # the person, then one POST per contact record: nothing was tried before, no lookup
+    assert counts["requests"] == 4
     [person] = pco_people(sim, remote_id=pid)
     assert (person["first_name"], person["last_name"], person["birthdate"], person["gender"],
             person["status"]) == ("Ann", "Lee", "1980-04-02", "F", "active")
@@ -64,13 +66,21 @@ def test_crash_after_create_then_rerun_makes_exactly_one_person(db, sim):
     db.rollback()
     assert value(db, "SELECT pco_id FROM church.people WHERE id = %s", pid) is None
     assert len(pco_people(sim, remote_id=pid)) == 1  # PCO has it, the link was not saved
+    assert value(db, "SELECT key FROM sync.push_pending WHERE entity = 'person'") == str(pid)
 
+    before = len(sim.sim.requests)
     counts = push_people(db, client, "run-2", DEFAULT)
     [person] = pco_people(sim, remote_id=pid)
     assert value(db, "SELECT pco_id FROM church.people WHERE id = %s", pid) == person["id"]
     assert writes(sim).count(("POST", "/people/v2/people", 201)) == 1
     assert counts["created"] == 1  # the earlier attempt's person, linked now
+    # the journal row made the rerun look first, and the lookup found it: no second POST
+    [lookup, *_] = list(sim.sim.requests)[before:]
+    assert (lookup["method"], lookup["path"], unquote(lookup["query"])) == (
+        "GET", "/people/v2/people", f"where[remote_id]={pid}")
+    assert counts["requests"] == 2  # the lookup, then the email
     assert len(sim.store.children("emails", "person_id", person["id"])) == 1
+    assert value(db, "SELECT count(*) FROM sync.push_pending") == 0
 
 
 def test_answer_lost_after_create_is_found_not_resent(db, sim):
@@ -91,7 +101,9 @@ def test_crash_after_contact_create_does_not_duplicate_the_contact(db, sim):
     with pytest.raises(Crash):
         push_people(db, client, RUN, DEFAULT, after_send=crash_once("email"))
     db.rollback()
-    assert value(db, "SELECT count(*) FROM sync.push_pending") == 2  # journaled before sending
+    # journaled before sending: the email in flight stays; the phone number, which the
+    # stopped batch never reached, is taken back (no lookup for it on the rerun)
+    assert list(db.execute("SELECT entity FROM sync.push_pending")) == [("email",)]
 
     push_people(db, client, "run-2", DEFAULT)
     pco_id = value(db, "SELECT pco_id FROM church.people WHERE id = %s", pid)
@@ -178,11 +190,10 @@ def test_dry_run_lists_operations_and_writes_nothing(db, sim):
     client = client_for(sim)
     counts = push_people(db, client, RUN, DEFAULT, dry_run=True)
     ops = [(o["method"], o["path"]) for o in counts["operations"]]
-    assert ops == [("GET", f"/people/v2/people?where[remote_id]={pid}"),
-                   ("POST", "/people/v2/people"),
+    assert ops == [("POST", "/people/v2/people"),  # nothing tried before: no lookup
                    ("POST", f"/people/v2/people/dry-run:person:{pid}/emails"),
                    ("POST", f"/people/v2/people/dry-run:person:{pid}/phone_numbers")]
-    post = counts["operations"][1]["body"]["data"]["attributes"]
+    post = counts["operations"][0]["body"]["data"]["attributes"]
     assert post["remote_id"] == pid and post["first_name"] == "Ann"
     assert counts["requests"] == 0 and list(sim.sim.requests) == []
     assert value(db, "SELECT pco_id FROM church.people WHERE id = %s", pid) is None
@@ -224,11 +235,12 @@ def test_refusals_are_recorded_retried_with_backoff_and_never_fail_the_run(db, s
         db, "SELECT status, detail, attempts FROM sync.push_failures "
             "WHERE entity = 'person' AND key = %s AND resolved_at IS NULL", str(bad))
     assert status == 422 and "Gender" in detail and attempts == 1
+    assert value(db, "SELECT count(*) FROM sync.push_pending") == 0  # refused: not in PCO
 
     again = push_people(db, client, "run-2", DEFAULT)  # within the backoff: not sent
     assert again["requests"] == 0 and again["failed"] == 1
     full = push_people(db, client, "run-3", DEFAULT, full_push=True)  # a manual full push
-    assert full["requests"] == 2 and full["failed"] == 1  # lookup + POST, refused again
+    assert full["requests"] == 1 and full["failed"] == 1  # the POST alone, refused again
     assert value(db, "SELECT attempts FROM sync.push_failures WHERE key = %s", str(bad)) == 2
 
     db.execute("UPDATE church.people SET gender = 'F' WHERE id = %s", (bad,))
@@ -252,17 +264,45 @@ def test_people_in_match_review_or_removed_in_pco_are_not_created(db, sim):
     assert counts["requests"] == 0 and pco_people(sim) == []
 
 
-def test_someone_else_holding_the_remote_id_is_neither_linked_nor_duplicated(db, sim):
-    """remote_ids also come from imports out of other systems: a PCO person with our id as
-    remote_id but another name is not ours to link, and creating would make the id ambiguous."""
+def test_someone_else_holding_the_remote_id_after_a_doubtful_attempt_is_neither_linked_nor_duplicated(
+        db, sim):
+    """remote_ids also come from imports out of other systems. When a lookup runs (an
+    earlier attempt may have landed), a PCO person with our id as remote_id but another
+    name may be that attempt renamed since: not ours to link, and creating could duplicate
+    it. Staff decide; every retry looks again."""
     pid = local_person(db, "Ann", "Lee")
-    sim.store.insert("people", {"first_name": "Zed", "last_name": "Imported", "remote_id": pid,
-                                "status": "active"})
-    counts = push_people(db, client_for(sim), RUN, DEFAULT)
+    zed = sim.store.insert("people", {"first_name": "Zed", "last_name": "Imported",
+                                      "remote_id": pid, "status": "active"})
+    sim.sim.faults.add({"kind": "error", "status": 503, "path": "/people/v2/people",
+                        "method": "POST", "count": 1})  # not applied, but who can tell
+    client = client_for(sim)
+    counts = push_people(db, client, RUN, DEFAULT)
     assert counts["failed"] == 1 and counts["created"] == 0
-    assert len(pco_people(sim, remote_id=pid)) == 1  # still only the imported one
+    assert [p["id"] for p in pco_people(sim, remote_id=pid)] == [zed["id"]]
     assert value(db, "SELECT pco_id FROM church.people WHERE id = %s", pid) is None
     assert "already has remote_id" in value(db, "SELECT detail FROM sync.push_failures")
+    assert value(db, "SELECT count(*) FROM sync.push_pending") == 1
+
+    again = push_people(db, client, "run-2", DEFAULT, full_push=True)
+    assert (again["failed"], again["requests"]) == (1, 1)  # looked again, sent nothing
+    assert [p["id"] for p in pco_people(sim, remote_id=pid)] == [zed["id"]]
+
+
+def test_someone_else_holding_the_remote_id_with_no_earlier_attempt_is_left_alone(db, sim):
+    """Nothing was tried before, so no lookup runs and PCO (which does not keep remote_ids
+    unique) accepts the create: the person PCO answers with is ours and is linked; the
+    imported holder is neither linked nor touched. Our link is by PCO id, so the shared
+    remote_id never matters to us."""
+    pid = local_person(db, "Ann", "Lee")
+    zed = sim.store.insert("people", {"first_name": "Zed", "last_name": "Imported",
+                                      "remote_id": pid, "status": "active"})
+    counts = push_people(db, client_for(sim), RUN, DEFAULT)
+    assert (counts["created"], counts["failed"], counts["requests"]) == (1, 0, 2)
+    [ann] = [p for p in pco_people(sim, remote_id=pid) if p["id"] != zed["id"]]
+    assert ann["first_name"] == "Ann"
+    assert value(db, "SELECT pco_id FROM church.people WHERE id = %s", pid) == ann["id"]
+    assert sim.store.get("people", zed["id"])["first_name"] == "Zed"
+    assert value(db, "SELECT count(*) FROM church.people WHERE pco_id = %s", zed["id"]) == 0
 
 
 def test_vanished_pco_person_and_refused_contact_are_recorded_per_record(db, sim):
@@ -292,9 +332,13 @@ def test_pco_outage_stops_the_push_without_duplicates(db, sim):
         push_people(db, client, RUN, DEFAULT)
     db.rollback()
     assert pco_people(sim) == []
+    # the three creates that got 503s may have landed; the two never sent are not journaled
+    assert [int(k) for k, in db.execute("SELECT key FROM sync.push_pending ORDER BY key::bigint")
+            ] == ids[:3]
     sim.sim.faults.clear()
     counts = push_people(db, client, "run-2", DEFAULT, full_push=True)
     assert counts["created"] == 5
+    assert counts["requests"] == 3 + 5 + 5  # three lookups, five people, five emails
     assert sorted(int(p["remote_id"]) for p in pco_people(sim)) == ids
 
 

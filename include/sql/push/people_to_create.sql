@@ -1,8 +1,10 @@
 -- Local people PCO does not have yet: one create per person, or the reason it waits.
 -- The body carries the pushed fields as they are locally (nulls too, so PCO holds exactly
--- what the agreed state will say) and remote_id = the local id, which the lookup before
--- the create searches for. Params: fields, require_email, everyone (else push_scope),
--- full_push (retry failures now).
+-- what the agreed state will say) and remote_id = the local id. A create is journaled
+-- before it is sent; a journal row left by an earlier attempt (a crash, no answer, a 5xx)
+-- makes it pending: the push looks for remote_id = the local id first. A create with no
+-- journal row is sent without a lookup. Params: fields, require_email, everyone (else
+-- push_scope), full_push (retry failures now).
 WITH unlinked AS (
     SELECT p.*
       FROM church.people p
@@ -47,6 +49,10 @@ SELECT 'person' AS entity, d.id::text AS key, 'create' AS operation,
        d.id AS local_id, d.id AS subject, NULL::text AS pco_id, d.sent,
        jsonb_build_object('remote_id', d.id, 'first_name', d.first_name,
                           'last_name', d.last_name) AS meta,
-       'remote_id' AS lookup, false AS pending, d.skip
+       'remote_id' AS lookup,
+       EXISTS (SELECT 1 FROM sync.push_pending j
+                WHERE j.entity = 'person' AND j.key = d.id::text
+                  AND j.operation = 'create') AS pending,
+       d.skip
   FROM decided d
  ORDER BY d.id;

@@ -2,8 +2,9 @@
 (plan, save, whether creates are journaled), the sync.push_failures entities it settles, and
 how it counts. Plans and saves are include/sql/push/<name>.sql; push.steps runs them.
 
-people       creates the local people PCO lacks (remote_id protocol), patches the changed
-             fields of linked ones, then writes their emails, phone numbers and addresses.
+people       creates the local people PCO lacks (remote_id = the local id, looked up only
+             after a doubtful attempt), patches the changed fields of linked ones, then
+             writes their emails, phone numbers and addresses.
 families     local families become households with the members PCO has and the primary
              contact; linked ones get name and primary-contact patches and household
              memberships for members added or removed since agreed. Members are added before
@@ -37,7 +38,7 @@ class Push:
 
 
 PUSHES: dict[str, Push] = {p.name: p for p in (
-    Push("people", (("people_to_create", "save_people", False),
+    Push("people", (("people_to_create", "save_people", True),
                     ("people_to_update", "save_people", False),
                     ("contacts_to_push", "save_contacts", True)),
          ("person", "email", "phone_number", "address"), "push/unchanged_people.sql"),

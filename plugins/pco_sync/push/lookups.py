@@ -1,18 +1,16 @@
 """Finding in PCO what an earlier attempt may have created, so it is not created twice.
 
 Each strategy answers "is the record this op would create already there?" with the PCO
-record or None. `remote_id` runs before every person create (the issue's protocol: the
-local id is PCO's remote_id); the others only when a journal row or an unclear answer says
-an earlier attempt may have got through, or when PCO says a membership exists already.
+record or None. A lookup runs only when a journal row or an unclear answer says an earlier
+attempt may have got through, when PCO says a membership exists already, or to find the id
+a delete needs: a create nobody tried before is sent without one (a person carries their
+local id as PCO's remote_id, which is what `remote_id` searches for).
 """
 from __future__ import annotations
 
 import re
 from pco_sync.pco.client import PcoClient
 from pco_sync.push.ops import Op
-
-# Strategies run before every send of their ops, not only after a doubtful attempt.
-ALWAYS = {"remote_id": True}
 
 
 def describe(op: Op) -> str:
@@ -34,7 +32,9 @@ def find(client: PcoClient, op: Op) -> dict | None:
 
 class NotOurs(Exception):
     """PCO has a person with this remote_id who is someone else (remote_ids also come from
-    imports out of other systems): neither link nor create, let staff decide."""
+    imports out of other systems), and none with our names. The lookup ran because an
+    earlier attempt may have landed, so that person may be it (renamed since, here or in
+    PCO): neither link nor create, let staff decide."""
 
 
 def _by_remote_id(client: PcoClient, op: Op) -> dict | None:

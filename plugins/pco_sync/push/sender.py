@@ -6,10 +6,13 @@ and saves the outcomes in batches with set-based SQL (include/sql/push/<save>.sq
 record_results.sql for failures and the journal). It never sends what SQL did not ask for,
 so a push with nothing to do makes no request at all.
 
-Exactly once: a person create is preceded by a lookup by remote_id (the local id); other
-creates (contacts, households) are journaled in sync.push_pending before they are sent,
-and a journaled or "maybe applied" create is looked up in PCO before it is sent again.
-Deletes that find nothing and member adds PCO says exist already count as done.
+Exactly once with the fewest requests: creates (people, contacts, households) are
+journaled in sync.push_pending before they are sent, and the row goes with the saved
+outcome. Only a create whose journal row an earlier attempt left (the plan marks it
+pending), or whose own request got a "maybe applied" error, is looked up in PCO (a person
+by remote_id = the local id) before it is sent again; any other create costs one request.
+A refusal (4xx) clears the row, no answer or a 5xx keeps it. Deletes that find nothing and
+member adds PCO says exist already count as done.
 
 A refusal from PCO (4xx) fails that record only: it lands in sync.push_failures with PCO's
 detail and is retried with backoff by later runs. PCO itself failing (no answers, 5xx
@@ -73,6 +76,8 @@ class Pusher:
             finally:
                 if done:  # what was sent is saved even when the batch stops early
                     self._save(done, save)
+                if journal:  # ops after the one in flight were never sent: no lookup later
+                    self._unjournal([o for o in chunk[len(done) + 1:] if not o.pending])
             results += done
         return results
 
@@ -81,6 +86,12 @@ class Pusher:
             cur.executemany(sqlfiles.read("push/journal.sql"),
                             [(*o.ident, o.method, o.path, json.dumps(o.body)) for o in ops])
         self.commit()
+
+    def _unjournal(self, ops: list[Op]) -> None:
+        if ops:
+            with self.conn.cursor() as cur:
+                cur.executemany(sqlfiles.read("push/unjournal.sql"), [o.ident for o in ops])
+            self.commit()
 
     def _save(self, results: list[Result], save: str) -> None:
         with self.conn.cursor() as cur:
@@ -113,9 +124,11 @@ class Pusher:
             if isinstance(exc, PcoOutage):
                 raise
             result = self._refused(op, exc)  # a lookup PCO refused (e.g. 404: gone)
-        except lookups.NotOurs as exc:
+            if op.lookup and op.method != "DELETE":  # a create's lookup failed: whether an
+                result.unsure = True  # earlier attempt landed is still unknown, look again
+        except lookups.NotOurs as exc:  # the journal row stays: every retry looks again
             log.warning("%s %s %s: %s", op.operation, op.entity, op.key, exc)
-            result = Result(op, False, detail=str(exc))
+            result = Result(op, False, detail=str(exc), unsure=True)
         if self.after_send:  # tests inject a crash here: after PCO wrote, before we saved
             self.after_send(op, result)
         return result
@@ -126,7 +139,7 @@ class Pusher:
             if target is None:
                 return Result(op, True, op.pco_id)  # nothing there: already gone
             op.path, op.pco_id = f"{op.path}/{target['id']}", target["id"]
-        elif op.lookup and (op.pending or lookups.ALWAYS.get(op.lookup)):
+        elif op.lookup and op.pending:
             found = self._lookup(op)
             if found:
                 return found
@@ -174,9 +187,9 @@ class Pusher:
         return Result(op, False, status=exc.status, detail=exc.detail, unsure=exc.maybe_applied)
 
     def _pretend(self, op: Op) -> Result:
-        """Dry run: list the request (and any lookup before it); answer with a made-up id."""
-        if op.lookup and (op.pending or op.method == "DELETE"
-                          or lookups.ALWAYS.get(op.lookup)):
+        """Dry run: list the request (and any lookup before it, as _send decides); answer
+        with a made-up id."""
+        if op.lookup and (op.pending or op.method == "DELETE"):
             self.operations.append({"method": "GET", "path": lookups.describe(op),
                                     "body": None})
         listed = op.describe()

@@ -40,6 +40,9 @@ Trigger with a config to change what a run does:
 - `resources`: which of people, households, groups, teams, events to read.
 - `accept_mass_leaves`: let a groups or teams snapshot end more than 20% of the current
   memberships at once (check in PCO first that they really left).
+- `accept_mass_push`: let the push create, change or delete more in PCO than its safety
+  gate allows (500 records of a kind, or a quarter of what is linked: the Variables
+  `pco_sync_push_max_changes` and `pco_sync_push_max_share`); check a dry run first.
 - `full_push`: retry every failed push now instead of after its backoff.
 - `dry_run`: the push lists the requests it would make and sends none (the pull and
   the merges still run and write to the church database).
@@ -114,6 +117,10 @@ def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **cont
         "accept_mass_leaves": Param(False, type="boolean",
                                     description="Let a groups/teams snapshot end more than 20% "
                                                 "of current memberships at once."),
+        "accept_mass_push": Param(False, type="boolean",
+                                  description="Let the push create, change or delete more "
+                                              "records in PCO than its safety gate allows "
+                                              "(after checking a dry run)."),
         "full_push": Param(False, type="boolean",
                            description="Push: retry every failed record now, not after its backoff."),
         "dry_run": Param(False, type="boolean",

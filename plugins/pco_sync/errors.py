@@ -30,6 +30,10 @@ class QualityGateError(Exception):
     """The run's batch is badly wrong; the message says what and by how much."""
 
 
+class PushGateError(Exception):
+    """A push would change far more in PCO than a run normally does; nothing was sent."""
+
+
 class SettingsError(ValueError):
     """A setting (an Airflow Variable) that cannot be used; says which one and why."""
 

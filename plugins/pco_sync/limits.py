@@ -25,3 +25,11 @@ MAX_FAILED_PARENTS_SHARE = 0.5
 
 # Linked records a snapshot missed that one run GETs to tell deleted (404) from skipped.
 CONFIRM_ABSENT_MAX = 100
+
+# A push that would create, change or delete more records of one kind than this (or more
+# than this share of the linked records, once at least PUSH_GATE_MIN_CHANGES) sends nothing
+# and stops the run until a run accepts it (accept_mass_push). Defaults of the Variables
+# pco_sync_push_max_changes and pco_sync_push_max_share.
+PUSH_MAX_CHANGES = 500
+PUSH_MAX_SHARE = 0.25
+PUSH_GATE_MIN_CHANGES = 25

@@ -40,9 +40,10 @@ pushable AS (
      WHERE NOT EXISTS (SELECT 1 FROM sync.conflicts x
                         WHERE x.entity = 'person' AND x.local_id = c.person_id
                           AND x.field = c.field AND x.resolved_at IS NULL)
-       AND NOT (st.loaded_at > c.agreed_at
-                AND sync.pco_person_fields(st.record -> 'attributes') -> c.field
-                    IS DISTINCT FROM c.agreed_value)
+       -- (no staged record since the agreement: nothing PCO-side to wait for)
+       AND NOT coalesce(st.loaded_at > c.agreed_at
+                        AND sync.pco_person_fields(st.record -> 'attributes') -> c.field
+                            IS DISTINCT FROM c.agreed_value, false)
 ),
 per_person AS (
     SELECT person_id, pco_id, jsonb_object_agg(field, local_value) AS sent

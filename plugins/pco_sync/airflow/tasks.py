@@ -75,12 +75,12 @@ def fail_fast():
     """Errors a retry cannot fix become AirflowFailException (no retry, same message)."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from pco_sync.errors import (MigrationError, PcoError, QualityGateError, SettingsError,
-                                 SqlFilesError)
+    from pco_sync.errors import (MigrationError, PcoError, PushGateError, QualityGateError,
+                                 SettingsError, SqlFilesError)
 
     try:
         yield
-    except (QualityGateError, SettingsError, MigrationError, SqlFilesError) as exc:
+    except (QualityGateError, PushGateError, SettingsError, MigrationError, SqlFilesError) as exc:
         raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
     except PcoError as exc:
         if exc.permanent:
@@ -156,7 +156,8 @@ def push(name: str, **context) -> dict:
     with fail_fast(), church_db() as conn:
         settings = PushSettings.from_variables(lambda n: Variable.get(n, default=None))
         return pushes.run(conn, pco_client(), name, run.run_id, settings,
-                          full_push=run.flag("full_push"), dry_run=run.flag("dry_run"))
+                          full_push=run.flag("full_push"), dry_run=run.flag("dry_run"),
+                          accept_mass_push=run.flag("accept_mass_push"))
 
 
 def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **context) -> dict:

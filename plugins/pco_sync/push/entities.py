@@ -54,9 +54,11 @@ PUSHES: dict[str, Push] = {p.name: p for p in (
 
 def push(conn: psycopg.Connection, client: PcoClient | None, name: str, run_id: str,
          settings: PushSettings | None = None, *, full_push: bool = False,
-         dry_run: bool = False, after_send=None) -> dict:
+         dry_run: bool = False, after_send=None, accept_mass_push: bool = False) -> dict:
     """Run the push `name`: counts per subject (created, updated or deleted, unchanged,
-    failed, skipped), skip reasons, requests made and, in a dry run, the operations."""
+    failed, skipped), skip reasons, requests made and, in a dry run, the operations. Over the
+    safety gate's limits (settings.limits) it sends nothing and raises PushGateError, unless
+    accept_mass_push."""
     spec = PUSHES[name]
     settings = settings or PushSettings()
     params = {"full_push": full_push}
@@ -68,7 +70,8 @@ def push(conn: psycopg.Connection, client: PcoClient | None, name: str, run_id: 
         before = lambda: _scope(conn, settings)  # noqa: E731
     return run_steps(conn, client, run_id, list(spec.steps), params, dry_run=dry_run,
                      after_send=after_send, before=before, unchanged_sql=spec.unchanged,
-                     entities=spec.entities, kinds=spec.kinds or None)
+                     entities=spec.entities, kinds=spec.kinds or None, name=name,
+                     limits=settings.limits, accept_mass_push=accept_mass_push)
 
 
 def _scope(conn: psycopg.Connection, settings: PushSettings) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from pco_sync.errors import SettingsError
+from pco_sync.push.gate import Limits
 
 PERSON_FIELDS = ("first_name", "last_name", "nickname", "middle_name", "birthdate", "gender",
                  "status", "membership", "child")
@@ -30,6 +31,8 @@ VARIABLES = {
     "sync_groups": "pco_sync_push_sync_groups",
     "require_email": "pco_sync_push_require_email",
     "fields": "pco_sync_push_fields",
+    "max_changes": "pco_sync_push_max_changes",
+    "max_share": "pco_sync_push_max_share",
 }
 
 
@@ -39,6 +42,7 @@ class PushSettings:
     sync_groups: tuple[str, ...] = ()
     require_email: bool = True
     fields: tuple[str, ...] = DEFAULT_FIELDS
+    limits: Limits = Limits()  # the push safety gate's
 
     @property
     def everyone(self) -> bool:
@@ -69,7 +73,8 @@ class PushSettings:
                                 f"known: {', '.join(PERSON_FIELDS + CONTACT_FIELDS)}")
         fields = tuple(dict.fromkeys([*ALWAYS, *fields]))
         return cls(scope, groups, _bool(VARIABLES["require_email"],
-                                        got.get("require_email", True)), fields)
+                                        got.get("require_email", True)), fields,
+                   Limits(_number("max_changes", got, int, 1), _number("max_share", got, float, 0.0)))
 
     @classmethod
     def from_variables(cls, get: Callable[[str], Any]) -> "PushSettings":
@@ -81,13 +86,28 @@ class PushSettings:
                 "everyone": self.everyone}
 
 
+def _number(key: str, got: dict, kind, minimum):
+    """A positive limit of the push safety gate (unset: its default)."""
+    value = got.get(key, getattr(Limits(), key))
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, bool) or number < minimum or \
+            (kind is float and number > 1):
+        what = "a whole number of records" if kind is int else "a share between 0 and 1"
+        raise SettingsError(f"{VARIABLES[key]} must be {what}, not {value!r}")
+    return number
+
+
 def _json(name: str, value):
     if not isinstance(value, str):
         return value
     try:
         return json.loads(value)
     except ValueError:
-        if name in (VARIABLES["scope"], VARIABLES["require_email"]):
+        if name in (VARIABLES["scope"], VARIABLES["require_email"], VARIABLES["max_changes"],
+                    VARIABLES["max_share"]):
             return value  # a bare word is fine here; _bool / the scope check judge it
         raise SettingsError(f"{name} is not valid JSON: {value!r}") from None
 

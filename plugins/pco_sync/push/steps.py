@@ -7,7 +7,9 @@ from typing import Callable
 import psycopg
 
 from pco_sync import sqlfiles
+from pco_sync.errors import PushGateError
 from pco_sync.pco.client import PcoClient
+from pco_sync.push import gate
 from pco_sync.push.ops import Result
 from pco_sync.push.sender import Pusher
 
@@ -17,19 +19,27 @@ def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
               after_send=None, before: Callable[[], None] | None = None,
               unchanged_sql: str | None = None,
               kinds: dict[tuple[str, str], str] | None = None,
-              entities: tuple[str, ...] = ()) -> dict:
+              entities: tuple[str, ...] = (), name: str = "",
+              limits: gate.Limits | None = None, accept_mass_push: bool = False) -> dict:
     """Plan, send and save each (plan, save, journal) step in order; later steps plan after
     earlier ones saved (contacts see the people just linked). Returns the counts (see
     tally) plus the skip reasons, the requests made and, in a dry run, the operations.
     unchanged_sql (an include/sql file) counts the linked records not touched (param:
     touched ids). Open failures
-    and journal rows of `entities` that no plan asked for any more are settled."""
+    and journal rows of `entities` that no plan asked for any more are settled. With
+    `limits`, the plans are counted first and a push over them sends nothing
+    (PushGateError; a dry run reports it under "gate" instead)."""
     pusher = Pusher(conn, client, run_id, dry_run=dry_run, after_send=after_send)
     requests_before = client.stats.requests if client else 0
     results, skipped, planned = [], [], []
+    stopped = None
     try:
         if before:
             before()
+        if limits is not None and not accept_mass_push:
+            stopped = _gate(conn, pusher, steps, params, name, unchanged_sql, limits, kinds)
+            if stopped and not dry_run:
+                raise PushGateError(stopped)
         for plan, save, journal in steps:
             ops, skips = pusher.plan(plan, params)
             planned += [f"{o.entity} {o.key} {o.operation}" for o in ops]
@@ -56,7 +66,18 @@ def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
     counts["requests"] = (client.stats.requests - requests_before) if client else 0
     if dry_run:
         counts["operations"] = pusher.operations
+    if stopped:
+        counts["gate"] = stopped
     return counts
+
+
+def _gate(conn, pusher: Pusher, steps, params: dict, name: str, unchanged_sql: str | None,
+          limits: gate.Limits, kinds) -> str | None:
+    """The gate's verdict on what the steps plan now (None: within the limits)."""
+    ops = [op for plan, _, _ in steps for op in pusher.plan(plan, params)[0]]
+    linked = conn.execute(sqlfiles.read(unchanged_sql), ([],)).fetchone()[0] if unchanged_sql else 0
+    found = gate.problems(name, ops, linked, limits, kinds)
+    return gate.message(found) if found else None
 
 
 def settle(conn: psycopg.Connection, entities: tuple[str, ...], planned: list[str]) -> None:
@@ -79,13 +100,10 @@ def tally(results: list[Result], skipped: list[dict],
     done: dict[str, set] = {"created": set(), "deleted": set(), "updated": set()}
     failed = {s["subject"] for s in skipped if s["skip"] == "waiting to retry"}
     for r in results:
-        o = r.op
         if not r.ok:
-            failed.add(o.subject)
+            failed.add(r.op.subject)
             continue
-        default = "created" if o.operation == "create" and o.entity in ("person", "family") \
-            else "updated"
-        done[kinds.get((o.entity, o.operation), default)].add(o.subject)
+        done[gate.kind_of(r.op, kinds)].add(r.op.subject)
     counts, seen = {"failed": len(failed)}, set(failed)
     for key in ("created", "deleted", "updated"):  # one count per subject, in this order
         counts[key] = len(done[key] - seen)

@@ -119,3 +119,11 @@ def test_the_nightly_run_finds_people_deleted_in_pco(sim, db, db_url):
     db.commit()
     assert db.execute("SELECT pco_id FROM sync.removed_in_pco WHERE resolved_at IS NULL"
                       ).fetchall() == [(ids[3],)]
+    # a local edit of the person PCO deleted is never pushed (no PATCH to a 404, no retries)
+    db.execute("UPDATE church.people SET last_name = 'Edited' WHERE pco_id = %s", (ids[3],))
+    db.commit()
+    from push_helpers import push_people
+
+    before = len(sim.sim.requests)
+    counts = push_people(db, client, "after-nightly")
+    assert (counts["updated"], counts["failed"], len(sim.sim.requests) - before) == (0, 0, 0)

@@ -40,6 +40,8 @@ Trigger with a config to change what a run does:
 - `resources`: which of people, households, groups, teams, events to read.
 - `accept_mass_leaves`: let a groups or teams snapshot end more than 20% of the current
   memberships at once (check in PCO first that they really left).
+- `accept_quarantine`: let this run through the quarantine-share gate (more than 20% of a
+  stream's records failing their checks) after a person checked the quarantined records.
 - `accept_mass_push`: let the push create, change or delete more in PCO than its safety
   gate allows (500 records of a kind, or a quarter of what is linked: the Variables
   `pco_sync_push_max_changes` and `pco_sync_push_max_share`); check a dry run first.
@@ -117,6 +119,9 @@ def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **cont
         "accept_mass_leaves": Param(False, type="boolean",
                                     description="Let a groups/teams snapshot end more than 20% "
                                                 "of current memberships at once."),
+        "accept_quarantine": Param(False, type="boolean",
+                                   description="Let this run through the quarantine-share gate "
+                                               "after a person checked the quarantined records."),
         "accept_mass_push": Param(False, type="boolean",
                                   description="Let the push create, change or delete more "
                                               "records in PCO than its safety gate allows "

@@ -111,7 +111,8 @@ def test_old_street_address_is_split_into_lines(db):
 
 
 def test_match_by_email_ignores_case_and_spaces(db):
-    pid = local_person(db, "Annie", "Lee-Smith", None, email="  Ann@Example.ORG ")
+    # the first names agree once normalised (the email rung needs that); the last names may differ
+    pid = local_person(db, " ANN ", "Lee-Smith", None, email="  Ann@Example.ORG ")
     stage(db, person("p1", emails=[("e1", "ann@example.org")]))
     counts = merge_people(db, RUN)
     assert counts["created"] == 0 and counts["updated"] == 1
@@ -124,7 +125,7 @@ def test_match_by_email_ignores_case_and_spaces(db):
     assert row(db, "SELECT birthdate::text FROM church.people") == ("1980-04-02",)
     assert db.execute("SELECT field, pco_value, local_value FROM sync.conflicts "
                       "ORDER BY field").fetchall() == [
-        ("first_name", "Ann", "Annie"), ("last_name", "Lee", "Lee-Smith")]
+        ("first_name", "Ann", " ANN "), ("last_name", "Lee", "Lee-Smith")]
     assert counts["conflicts"] == 2
 
 
@@ -170,6 +171,55 @@ def test_candidate_already_linked_to_another_pco_person_goes_to_review(db):
     assert row(db, "SELECT reason, candidates FROM sync.match_review") == (
         "candidate already linked to another PCO person", [pid])
     assert row(db, "SELECT count(*) FROM church.people")[0] == 1
+
+
+def test_spouse_sharing_an_email_is_not_linked_by_it_but_goes_to_review(db):
+    ann = local_person(db, "Ann", "Lee", None, email="lees@example.org")
+    stage(db, person("p1", "Ann", "Lee", emails=[("e1", "lees@example.org")]),
+          person("p2", "Bob", "Lee", "1978-01-01", emails=[("e2", "lees@example.org")]))
+    counts = merge_people(db, RUN)
+    assert (counts["updated"], counts["needs_review"], counts["created"]) == (1, 1, 0)
+    assert db.execute("SELECT id, pco_id FROM church.people").fetchall() == [(ann, "p1")]
+    assert db.execute("SELECT pco_id, reason, candidates FROM sync.match_review").fetchall() == [
+        ("p2", "email matches a local person of another name", [ann])]
+    merge_people(db, RUN)  # re-run: still the one open review row, Bob still not created
+    assert row(db, "SELECT count(*) FROM sync.match_review WHERE resolved_at IS NULL")[0] == 1
+    assert row(db, "SELECT count(*) FROM church.people")[0] == 1
+
+
+def test_an_email_held_by_another_name_still_lets_name_and_birthdate_link(db):
+    local_person(db, "Ann", "Lee", None, email="lees@example.org")
+    bob = local_person(db, "Bob", "Lee", "1978-01-01")
+    stage(db, person("p2", "Bob", "Lee", "1978-01-01", emails=[("e2", "lees@example.org")]))
+    assert merge_people(db, RUN)["needs_review"] == 0
+    assert db.execute("SELECT id FROM church.people WHERE pco_id = 'p2'").fetchall() == [(bob,)]
+
+
+@pytest.mark.parametrize("local, pco, links", [
+    (("Bob", "Lee", None), ("Robert", "Lee", "Bob"), True),       # local name = PCO nickname
+    (("Robert", "Lee", "Bob"), ("bob", "LEE", None), True),       # PCO name = local nickname
+    (("Rob", "Lee", "Bobby"), ("Robert", "Lee", "bobby"), True),  # the same nickname
+    (("J.", "Smith", None), ("John", "Smith", None), True),       # an initial
+    (("John", "Smith", None), ("j", "Smith", None), True),
+    (("Bob", "Ray", None), ("Robert", "Lee", "Bob"), False),      # nickname, other last name
+    (("J.", "Ray", None), ("John", "Smith", None), False),        # initial, other last name
+    (("Kate", "Ray", None), ("Katherine", "Ray", None), False),   # no rule says Kate is Katherine
+    (("Jo", "Smith", None), ("John", "Smith", None), False),      # a prefix is not an initial
+])
+def test_email_rung_nickname_and_initial_rule(db, local, pco, links):
+    first, last, nickname = local
+    pid = local_person(db, first, last, None, email="shared@example.org", nickname=nickname)
+    first, last, nickname = pco
+    stage(db, person("p1", first, last, emails=[("e1", "shared@example.org")],
+                     nickname=nickname))
+    counts = merge_people(db, RUN)
+    linked = row(db, "SELECT pco_id FROM church.people WHERE id = %s", pid)[0]
+    if links:
+        assert (linked, counts["needs_review"]) == ("p1", 0)
+    else:
+        assert (linked, counts["needs_review"], counts["created"]) == (None, 1, 0)
+        assert row(db, "SELECT reason, candidates FROM sync.match_review") == (
+            "email matches a local person of another name", [pid])
 
 
 def _linked(db):
@@ -261,6 +311,34 @@ def test_quarantined_staging_rows_are_skipped(db):
     counts = merge_people(db, RUN)
     assert counts["created"] == 1
     assert db.execute("SELECT pco_id FROM church.people").fetchall() == [("p1",)]
+
+
+def test_a_quarantined_contact_is_left_out_and_its_local_copy_kept(db):
+    stage(db, person("p1", "Ann", "Lee", emails=[("e1", "ann@example.org")],
+                     phones=[("t1", "555 0100")]))
+    merge_people(db, RUN)
+    pid = row(db, "SELECT id FROM church.people WHERE pco_id = 'p1'")[0]
+    # PCO: a new email address, the number turned junk, a second junk number
+    stage(db, person("p1", "Ann", "Lee", emails=[("e1", "ann.lee@example.org")],
+                     phones=[("t1", "xxx-xxx-xxxx"), ("t2", "n/a")]), run_id="run-2")
+    db.execute("INSERT INTO sync.quarantine (run_id, stream, pco_id, contact_kind, contact_id, "
+               "check_name, payload) VALUES ('run-2', 'people', 'p1', 'phone_number', 't1', "
+               "'phone_has_digits', '{}'), ('run-2', 'people', 'p1', 'phone_number', 't2', "
+               "'phone_has_digits', '{}')")
+    db.commit()
+    counts = merge_people(db, "run-2")
+    assert (counts["updated"], counts["conflicts"]) == (1, 0)
+    assert row(db, "SELECT address FROM church.emails WHERE person_id = %s", pid) == (
+        "ann.lee@example.org",)
+    assert db.execute("SELECT number, pco_id FROM church.phone_numbers").fetchall() == [
+        ("555 0100", "t1")]  # neither deleted nor overwritten; t2 not taken
+    # deleted locally meanwhile: the agreement stays, so the push can still delete it in PCO
+    db.execute("DELETE FROM church.phone_numbers")
+    db.commit()
+    merge_people(db, "run-2")
+    assert db.execute("SELECT pco_id FROM sync.agreed_contacts WHERE kind = 'phone_number'"
+                      ).fetchall() == [("t1",)]
+    assert row(db, "SELECT count(*) FROM church.phone_numbers")[0] == 0
 
 
 def test_only_this_runs_staging_rows_are_merged(db):

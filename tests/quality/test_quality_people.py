@@ -1,8 +1,10 @@
 """Quality step against real PostgreSQL: row checks quarantine exactly the bad records with
-their check and raw payload, re-runs do not pile up rows, batch gates stop a bad run."""
+their check and raw payload (a bad contact as that contact), re-runs and later runs do not
+pile up rows, a record PCO fixed resolves its row, batch gates stop a bad run."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -12,7 +14,7 @@ from pco_sync.pco.client import PcoClient
 from pco_sync.pco.resources import window
 from pco_sync.quality.gates import gate
 from pco_sync.quality.validate import validate
-from pipeline import seed_people
+from pipeline import BASE, seed_people, sync
 
 
 def client_for(sim) -> PcoClient:
@@ -202,6 +204,114 @@ BAD_RECORDS = {
     "b14": ({"type": "Person", "id": "b14", "attributes": {"first_name": "A", "status": "ACTIVE"}},
             {"status_known"}),
 }
+
+
+def test_gate_lets_a_run_that_accepts_quarantine_through_and_keeps_the_other_gates(sim, db):
+    ids = seed_people(sim, 30)
+    for pid in ids[:10]:
+        edit(sim, "people", pid, status="??")
+    extract(client_for(sim), db, "people", "run-accept")  # whole: the snapshot gate applies
+    validate(db, "people", "run-accept")
+    with pytest.raises(QualityGateError, match=r"10 of 30 people records \(33%\)"):
+        gate(db, "run-accept")
+    gate(db, "run-accept", accept_quarantine=True)
+
+    link_local_people(db, 100)  # now the pull also looks like an outage: that still stops it
+    with pytest.raises(QualityGateError) as err:
+        gate(db, "run-accept", accept_quarantine=True)
+    assert "returned 30 records" in str(err.value)
+    assert "failed quality checks" not in str(err.value)
+
+
+# ---- a bad contact, and the life of a quarantine row across runs ---------------------------
+PHONE = 30_000_001  # seed_people's phone ids: PHONE + i belongs to person i
+
+
+def quarantine_rows(db) -> list[tuple]:
+    return db.execute("SELECT id, pco_id, contact_kind, contact_id, check_name, run_id, "
+                      "first_run_id, quarantined_at, resolved_at IS NOT NULL "
+                      "FROM sync.quarantine ORDER BY id").fetchall()
+
+
+def phones_of(db, pco_id: str) -> list[tuple[str, str]]:
+    return db.execute("SELECT ph.number, ph.pco_id FROM church.phone_numbers ph "
+                      "JOIN church.people p ON p.id = ph.person_id WHERE p.pco_id = %s "
+                      "ORDER BY ph.id", (pco_id,)).fetchall()
+
+
+def test_a_bad_phone_is_quarantined_as_that_contact_and_the_person_merges_without_it(
+        sim, db, db_url):
+    ids = seed_people(sim, 3)
+    work = sim.store.insert("phone_numbers", {"person_id": ids[1], "number": "(614) 555-0199",
+                                              "location": "Work", "primary": False}, emit=False)
+    edit(sim, "phone_numbers", str(PHONE + 1), number="xxx-xxx-xxxx")
+    edit(sim, "emails", str(20_000_001 + 2), address="not-an-email")  # a bad email, likewise
+
+    out = sync(sim, db_url, "run-1", resources=("people",))
+
+    rows = db.execute("SELECT pco_id, contact_kind, contact_id, check_name, detail, payload "
+                      "FROM sync.quarantine ORDER BY pco_id").fetchall()
+    assert [r[:4] for r in rows] == [
+        (ids[1], "phone_number", str(PHONE + 1), "phone_has_digits"),
+        (ids[2], "email", str(20_000_001 + 2), "email_format")]
+    assert "xxx-xxx-xxxx" in rows[0][4]
+    staged = db.execute("SELECT record FROM pco_staging.people WHERE run_id = 'run-1' "
+                        "AND pco_id = %s", (ids[1],)).fetchone()[0]
+    assert rows[0][5] == staged  # the raw record, the bad number in it
+    # every person is merged, each without only the contact that failed
+    assert out["people"]["created"] == 3
+    assert out["people"]["quarantined"] == 2  # people with something quarantined, once each
+    assert phones_of(db, ids[1]) == [("(614) 555-0199", work["id"])]
+    assert db.execute("SELECT e.address FROM church.emails e JOIN church.people p "
+                      "ON p.id = e.person_id WHERE p.pco_id = %s", (ids[1],)).fetchall() == [
+        ("p1@x.org",)]
+    assert phones_of(db, ids[2]) == [("6145550002", str(PHONE + 2))]
+    assert db.execute("SELECT count(*) FROM church.emails e JOIN church.people p "
+                      "ON p.id = e.person_id WHERE p.pco_id = %s", (ids[2],)).fetchone()[0] == 0
+
+
+def test_a_failure_keeps_one_open_row_across_runs_until_pco_fixes_it(sim, db, db_url):
+    ids = seed_people(sim, 30)
+    bad = str(PHONE + 20)
+    edit(sim, "phone_numbers", bad, number="xxx-xxx-xxxx")
+    sync(sim, db_url, "run-1", resources=("people",))
+    [(qid, pco_id, kind, contact_id, check, run_id, first_run, at, resolved)] = quarantine_rows(db)
+    assert (pco_id, kind, contact_id, check, run_id, resolved) == (
+        ids[20], "phone_number", bad, "phone_has_digits", "run-1", False)
+
+    # found again by the next full run: the same open row, now naming that run
+    again = sync(sim, db_url, "run-2", resources=("people",))
+    assert again["people"]["quarantined"] == 1
+    assert quarantine_rows(db) == [
+        (qid, ids[20], "phone_number", bad, "phone_has_digits", "run-2", "run-1", at, False)]
+
+    # PCO fixes the number (the person's updated_at stays), then a windowed run that does
+    # not see the person: the row is left open as it was
+    edit(sim, "phone_numbers", bad, number="614 555 0120")
+    windowed = sync(sim, db_url, "run-3", resources=("people",), full_refresh=False,
+                    window=(BASE + timedelta(minutes=5), BASE + timedelta(minutes=10)))
+    assert windowed["extracted"]["people"]["people"]["mode"] == "window"
+    staged = {p for (p,) in db.execute(
+        "SELECT pco_id FROM pco_staging.people WHERE run_id = 'run-3'")}
+    assert staged and ids[20] not in staged
+    assert quarantine_rows(db) == [
+        (qid, ids[20], "phone_number", bad, "phone_has_digits", "run-2", "run-1", at, False)]
+    assert phones_of(db, ids[20]) == []
+
+    # the next run that stages the person resolves the row and merges the number
+    fixed = sync(sim, db_url, "run-4", resources=("people",))
+    assert fixed["people"]["quarantined"] == 0
+    assert quarantine_rows(db) == [
+        (qid, ids[20], "phone_number", bad, "phone_has_digits", "run-2", "run-1", at, True)]
+    assert phones_of(db, ids[20]) == [("614 555 0120", bad)]
+
+    # broken again later: a new open row beside the resolved one
+    edit(sim, "phone_numbers", bad, number="n/a")
+    sync(sim, db_url, "run-5", resources=("people",))
+    assert [(r[5], r[6], r[8]) for r in quarantine_rows(db)] == [
+        ("run-2", "run-1", True), ("run-5", "run-5", False)]
+    # the local copy of a number PCO now holds in a form that failed is kept, not deleted
+    assert phones_of(db, ids[20]) == [("614 555 0120", bad)]
 
 
 def test_bad_input_is_quarantined_or_passes_never_crashes(db):

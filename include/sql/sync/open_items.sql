@@ -10,7 +10,7 @@ SELECT 'match reviews',
   FROM sync.match_review AS m WHERE m.resolved_at IS NULL
 UNION ALL
 SELECT 'quarantined records',
-       count(*) FILTER (WHERE q.run_id = current_setting('pco_sync.run_id')), count(*)
+       count(*) FILTER (WHERE q.first_run_id = current_setting('pco_sync.run_id')), count(*)
   FROM sync.quarantine AS q WHERE q.resolved_at IS NULL
 UNION ALL
 SELECT 'removed in PCO',

@@ -134,7 +134,8 @@ def validate(resource: str, **context) -> dict:
         results = validate_resource(conn, resource, run.run_id)
         gate(conn, run.run_id, resources.resource(resource).streams,
              full_refresh=run.flag("full_refresh"),
-             accept_mass_leaves=run.flag("accept_mass_leaves"))
+             accept_mass_leaves=run.flag("accept_mass_leaves"),
+             accept_quarantine=run.flag("accept_quarantine"))
     return results
 
 

@@ -29,6 +29,9 @@ class Frame:
     derive: Callable[[object, date], object]  # adds the checked columns to a DataFrame
     columns: tuple[str, ...]  # reported with each failing row
     checks: tuple[Check, ...] = field(default_factory=tuple)
+    # (kind, id column) when the rows are a record's contacts: a failing row quarantines
+    # that contact, and the record is merged without it.
+    contact: tuple[str, str] | None = None
 
 
 # ---- column helpers ---------------------------------------------------------------------

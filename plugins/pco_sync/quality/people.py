@@ -1,4 +1,5 @@
-"""Row checks of people (with their emails and phone numbers) and households."""
+"""Row checks of people (with their emails and phone numbers) and households. A failing
+email or phone number quarantines that contact only; the person is merged without it."""
 from __future__ import annotations
 
 from datetime import date
@@ -85,6 +86,7 @@ PEOPLE = (
                                     E.ExpectColumnValuesToMatchRegex(column="address_trimmed",
                                                                      regex=EMAIL_PATTERN)]),
         ),
+        contact=("email", "email_id"),
     ),
     Frame(
         "people_phone_numbers",
@@ -97,6 +99,7 @@ PEOPLE = (
                                     E.ExpectColumnValuesToMatchRegex(column="number",
                                                                      regex=PHONE_PATTERN)]),
         ),
+        contact=("phone_number", "phone_id"),
     ),
 )
 

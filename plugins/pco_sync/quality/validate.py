@@ -4,7 +4,11 @@ One Great Expectations suite per check of each frame of a stream (people, their 
 their phone numbers; households; groups, calendar and teams), run over this run's staging
 rows read in chunks into pandas. A record failing any check is quarantined
 (sync.quarantine: run, stream, PCO id, check, detail, the raw staged record); merges skip
-quarantined records and the rest proceed.
+quarantined records and the rest proceed. A failing contact (a person's email or phone
+number) is quarantined as that contact: the person is merged without it.
+
+One open row per failure (stream, record, contact, check): found again, it is updated to the
+latest run that saw it; once a run stages the record and the check passes, it is resolved.
 
 Great Expectations is imported inside the functions: importing it takes seconds, and the
 DAG file must stay quick to parse.
@@ -45,9 +49,9 @@ def validate_resource(conn: psycopg.Connection, resource: str, run_id: str) -> d
 def validate(conn: psycopg.Connection, stream: str, run_id: str) -> dict:
     """Run the row-level checks on this run's staged `stream`; quarantine failing records.
 
-    Re-running replaces the run's open quarantine rows for the stream with what fails now.
-    Returns {checked, passed, quarantined} (records, not rows: a record failing two checks
-    is one quarantined record)."""
+    Re-running replaces what this run found for the stream with what fails now.
+    Returns {checked, passed, quarantined} (records, not rows: a record failing two checks,
+    or with a bad contact, is one quarantined record)."""
     table = sqlfiles.staging_table(resources.stream(stream).name)
     church_db.use_run(conn, run_id)
     counts = sqlfiles.statement("quality/batch_counts.sql", table=table)
@@ -62,7 +66,7 @@ def validate(conn: psycopg.Connection, stream: str, run_id: str) -> dict:
     context, gx = _context()
     source = context.data_sources.add_pandas("pco_staging")
     today = datetime.now(timezone.utc).date()
-    failures: dict[tuple[str, str], list[str]] = {}
+    failures: dict[tuple, list[str]] = {}  # (pco_id, contact kind, contact id, check)
 
     with conn.transaction():
         for frame in frames(stream):
@@ -78,12 +82,12 @@ def validate(conn: psycopg.Connection, stream: str, run_id: str) -> dict:
                     batch = batches.get_batch(batch_parameters={"dataframe": df})
                     for check, suite in suites:
                         for row in _failing_rows(batch, suite, frame, check):
-                            failures.setdefault((row["pco_id"], check.name), []).append(
+                            failures.setdefault(_key(frame, check, row), []).append(
                                 _detail(check.detail, row))
         _write(conn, stream, table, failures)
         checked, quarantined = conn.execute(counts, {"stream": stream}).fetchone()
     by_check: dict[str, int] = {}
-    for _, name in failures:
+    for *_, name in failures:
         by_check[name] = by_check.get(name, 0) + 1
     log.info("quality %s: %d checked, %d quarantined; failed checks: %s", stream, checked,
              quarantined, by_check or "none")
@@ -125,6 +129,17 @@ def _failing_rows(batch, suite, frame: Frame, check: Check) -> list[dict]:
     return rows
 
 
+def _key(frame: Frame, check: Check, row: dict) -> tuple:
+    """The failure's quarantine key: the record, the contact when the frame's rows are
+    contacts (an id-less contact: None), the check."""
+    if frame.contact is None:
+        return row["pco_id"], None, None, check.name
+    kind, id_column = frame.contact
+    contact_id = row.get(id_column)
+    contact_id = None if _missing(contact_id) or contact_id == "" else str(contact_id)
+    return row["pco_id"], kind, contact_id, check.name
+
+
 def _detail(template: str, row: dict) -> str:
     values = {k: (None if _missing(v) else _short(v)) for k, v in row.items()}
     values.update({k: None for k in re.findall(r"\{(\w+)", template) if k not in values})
@@ -142,9 +157,10 @@ def _short(value, limit: int = 120):
 
 
 def _write(conn, stream: str, table, failures: dict) -> None:
-    keys = sorted(failures)
+    keys = sorted(failures, key=lambda k: tuple("" if v is None else v for v in k))
     params = {"stream": stream,
-              "pco_ids": [k[0] for k in keys], "checks": [k[1] for k in keys],
+              "pco_ids": [k[0] for k in keys], "contact_kinds": [k[1] for k in keys],
+              "contact_ids": [k[2] for k in keys], "checks": [k[3] for k in keys],
               "details": ["; ".join(dict.fromkeys(failures[k]))[:2000] for k in keys]}
-    conn.execute(sqlfiles.read("quality/forget_fixed.sql"), params)
+    conn.execute(sqlfiles.statement("quality/resolve_fixed.sql", table=table), params)
     conn.execute(sqlfiles.statement("quality/quarantine.sql", table=table), params)

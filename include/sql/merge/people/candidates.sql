@@ -1,5 +1,6 @@
--- This run's PCO people, minus quarantined rows, as typed and normalised columns, and their
--- emails, phone numbers and addresses flattened. The run id comes from
+-- This run's PCO people, minus quarantined people, as typed and normalised columns, and
+-- their emails, phone numbers and addresses flattened, minus quarantined contacts (the
+-- person is merged without them). The run id comes from
 -- current_setting('pco_sync.run_id') (set by merge.py per transaction).
 --
 -- The records are read twice here; later steps use these tables. "(SELECT ... OFFSET 0)"
@@ -24,11 +25,25 @@ SELECT s.pco_id,
                      FROM sync.quarantine q
                     WHERE q.run_id = s.run_id
                       AND q.stream = 'people'
-                      AND q.pco_id = s.pco_id);
+                      AND q.pco_id = s.pco_id
+                      AND q.contact_kind IS NULL
+                      AND q.resolved_at IS NULL);
 ALTER TABLE merge_people_stage ADD PRIMARY KEY (pco_id);
 -- Temp tables are analysed for the next joins' sake, on the columns those join on: the
 -- others would cost more to sample than they tell the planner.
 ANALYZE merge_people_stage (pco_id, birthdate);
+
+-- Contacts of this run's people that failed a check (quality/people.py): left out of the
+-- merge, and their local copies left alone (contacts_compare.sql, contacts_agreed.sql).
+DROP TABLE IF EXISTS merge_people_quarantined_contacts;
+CREATE TEMP TABLE merge_people_quarantined_contacts ON COMMIT DROP AS
+SELECT DISTINCT q.pco_id AS person_pco_id, q.contact_kind AS kind, q.contact_id AS pco_id
+  FROM sync.quarantine q
+ WHERE q.run_id = current_setting('pco_sync.run_id')
+   AND q.stream = 'people'
+   AND q.contact_kind IS NOT NULL
+   AND q.resolved_at IS NULL;
+ANALYZE merge_people_quarantined_contacts;
 
 -- PCO's contacts, one row per listed item, fields named as the church tables name them and
 -- every value as text (the form sync.text_fields gives; agreed states are kept in it).
@@ -45,7 +60,9 @@ WITH items AS (
                                  FROM sync.quarantine q
                                 WHERE q.run_id = s.run_id
                                   AND q.stream = 'people'
-                                  AND q.pco_id = s.pco_id)
+                                  AND q.pco_id = s.pco_id
+                                  AND q.contact_kind IS NULL
+                                  AND q.resolved_at IS NULL)
             OFFSET 0) p
      CROSS JOIN (VALUES ('email', 'emails'), ('phone_number', 'phone_numbers'),
                         ('address', 'addresses')) AS k(kind, included_key)
@@ -53,6 +70,9 @@ WITH items AS (
                CASE WHEN jsonb_typeof(p.inc -> k.included_key) = 'array'
                     THEN p.inc -> k.included_key ELSE '[]' END) AS x(item)
      CROSS JOIN LATERAL (SELECT x.item -> 'attributes' AS a OFFSET 0) a
+     WHERE NOT EXISTS (SELECT 1 FROM merge_people_quarantined_contacts qc
+                        WHERE qc.person_pco_id = p.pco_id AND qc.kind = k.kind
+                          AND qc.pco_id IS NOT DISTINCT FROM x.item ->> 'id')
 ),
 fields AS (
     SELECT person_pco_id, kind, pco_id,

@@ -33,7 +33,10 @@ DELETE FROM sync.agreed_contacts a
  USING merge_contacts_scope s
  WHERE a.person_id = s.person_id AND a.kind = s.kind
    AND NOT EXISTS (SELECT 1 FROM merge_contacts_pco p WHERE p.kind = a.kind AND p.pco_id = a.pco_id)
-   AND NOT EXISTS (SELECT 1 FROM merge_contacts_local l WHERE l.kind = a.kind AND l.pco_id = a.pco_id);
+   AND NOT EXISTS (SELECT 1 FROM merge_contacts_local l WHERE l.kind = a.kind AND l.pco_id = a.pco_id)
+   -- PCO still has a quarantined contact: its agreement stays (a local delete still pushes).
+   AND NOT EXISTS (SELECT 1 FROM merge_people_quarantined_contacts q
+                    WHERE q.kind = a.kind AND q.pco_id = a.pco_id);
 
 INSERT INTO merge_field_checks (entity, local_id, pco_id, field, conflict,
                                 base_value, pco_value, local_value)

@@ -122,6 +122,9 @@ local_only AS (   -- linked locally, gone from PCO's set for that person
      WHERE l.pco_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM merge_contacts_pco p
                         WHERE p.kind = l.kind AND p.pco_id = l.pco_id)
+       -- PCO still has it, in a form that failed a check: not a deletion, left alone.
+       AND NOT EXISTS (SELECT 1 FROM merge_people_quarantined_contacts q
+                        WHERE q.kind = l.kind AND q.pco_id = l.pco_id)
 ),
 everything AS (
     SELECT * FROM paired UNION ALL SELECT * FROM pco_only UNION ALL SELECT * FROM local_only

@@ -2,6 +2,20 @@
 -- last name with birthdate. A rung with several candidates is narrowed only by the next
 -- rung (a shared family email, told apart by name + birthdate); otherwise never guess:
 -- several candidates, or one already linked to another PCO person, go to match review.
+--
+-- The email rung needs the names to agree, so a spouse sharing a family email is never
+-- linked to the other spouse. Names are compared normalised (sync.norm_name: trimmed,
+-- lower-case, inner spaces collapsed); a local holder of the email agrees with the PCO
+-- person when
+--   1. the first names are equal (last names may differ: a married name, a hyphen); or,
+--      with the last names equal,
+--   2. one side's first name is the other side's nickname (local 'Bob', PCO 'Robert' with
+--      nickname 'Bob'; or the other way round), or both have the same nickname; or
+--   3. one first name is the other's initial ('J' or 'J.' and 'John').
+-- Holders of the email whose names do not agree are no candidates. When nobody holding
+-- the email agrees and name + birthdate finds nobody either, the PCO person goes to
+-- review ('email matches a local person of another name', the holders as candidates):
+-- neither linked to the other person nor created beside them.
 DROP TABLE IF EXISTS merge_people;
 CREATE TEMP TABLE merge_people (
     pco_id      text PRIMARY KEY,
@@ -17,16 +31,31 @@ SELECT s.pco_id, p.id, 'linked'
   JOIN church.people p ON p.pco_id = s.pco_id;
 
 WITH unlinked AS (
-    SELECT s.pco_id, s.first_name, s.last_name, s.birthdate
+    SELECT s.pco_id, s.first_name, s.last_name, s.nickname, s.birthdate
       FROM merge_people_stage s
      WHERE NOT EXISTS (SELECT 1 FROM merge_people m WHERE m.pco_id = s.pco_id)
 ),
-by_email AS (
-    SELECT u.pco_id, array_agg(DISTINCT le.person_id ORDER BY le.person_id) AS ids
+email_holders AS (
+    SELECT DISTINCT u.pco_id, le.person_id,
+           (pf = lf
+            OR (pl = ll AND (lf = pn OR pf = ln OR pn = ln
+                             OR (lf ~ '^[[:alpha:]]\.?$' AND left(pf, 1) = left(lf, 1))
+                             OR (pf ~ '^[[:alpha:]]\.?$' AND left(lf, 1) = left(pf, 1)))))
+           IS TRUE AS names_agree
       FROM unlinked u
       JOIN merge_people_stage_emails se ON se.pco_id = u.pco_id
       JOIN church.emails le ON lower(btrim(le.address)) = se.address_norm
-     GROUP BY u.pco_id
+      JOIN church.people lp ON lp.id = le.person_id
+     CROSS JOIN LATERAL (SELECT sync.norm_name(u.first_name) AS pf, sync.norm_name(u.last_name) AS pl,
+                                sync.norm_name(u.nickname) AS pn, sync.norm_name(lp.first_name) AS lf,
+                                sync.norm_name(lp.last_name) AS ll, sync.norm_name(lp.nickname) AS ln) n
+),
+by_email AS (
+    SELECT pco_id,
+           array_agg(person_id ORDER BY person_id) FILTER (WHERE names_agree) AS ids,
+           array_agg(person_id ORDER BY person_id) AS holders
+      FROM email_holders
+     GROUP BY pco_id
 ),
 by_name AS (
     SELECT u.pco_id, array_agg(p.id ORDER BY p.id) AS ids
@@ -46,8 +75,10 @@ decided AS (
                 WHEN cardinality(e.ids) > 1 AND cardinality(n.ids) = 1
                      AND n.ids[1] = ANY (e.ids) THEN n.ids
                 WHEN cardinality(e.ids) > 1 THEN e.ids
+                WHEN e.holders IS NOT NULL AND n.ids IS NULL THEN e.holders
                 ELSE n.ids
-           END AS ids
+           END AS ids,
+           e.ids IS NULL AND e.holders IS NOT NULL AND n.ids IS NULL AS names_differ
       FROM unlinked u
       LEFT JOIN by_email e ON e.pco_id = u.pco_id
       LEFT JOIN by_name n ON n.pco_id = u.pco_id
@@ -56,7 +87,7 @@ decided AS (
 claims AS (
     SELECT d.ids[1] AS person_id, count(*) AS claimants
       FROM decided d
-     WHERE cardinality(d.ids) = 1
+     WHERE cardinality(d.ids) = 1 AND NOT d.names_differ
      GROUP BY d.ids[1]
 )
 -- Nobody matched: created in merge.sql, under an id drawn here from church.people's own sequence
@@ -65,12 +96,15 @@ INSERT INTO merge_people (pco_id, person_id, outcome, reason, candidates)
 SELECT d.pco_id,
        CASE WHEN d.ids IS NULL
             THEN nextval((SELECT pg_get_serial_sequence('church.people', 'id')::regclass))
-            WHEN cardinality(d.ids) = 1 AND p.pco_id IS NULL AND c.claimants = 1
+            WHEN NOT d.names_differ AND cardinality(d.ids) = 1 AND p.pco_id IS NULL
+                 AND c.claimants = 1
             THEN d.ids[1] END,
        CASE WHEN d.ids IS NULL THEN 'created'
-            WHEN cardinality(d.ids) = 1 AND p.pco_id IS NULL AND c.claimants = 1 THEN 'link'
+            WHEN NOT d.names_differ AND cardinality(d.ids) = 1 AND p.pco_id IS NULL
+                 AND c.claimants = 1 THEN 'link'
             ELSE 'needs_review' END,
        CASE WHEN d.ids IS NULL THEN NULL
+            WHEN d.names_differ THEN 'email matches a local person of another name'
             WHEN cardinality(d.ids) > 1 THEN 'several local candidates'
             WHEN p.pco_id IS NOT NULL THEN 'candidate already linked to another PCO person'
             WHEN c.claimants > 1 THEN 'several PCO people match the same local person'

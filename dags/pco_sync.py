@@ -55,7 +55,8 @@ Trigger with a config to change what a run does:
 ## Connections
 `pco_default` (Planning Center: base URL, application id, secret), `church_db` (postgres),
 pool `pco_api`. A failed task's error says why; a quality gate or a PCO refusal fails at
-once, without retries.
+once, without retries. Optional `pco_sync_smtp` and `pco_sync_alert_webhook` send failure
+alerts; 4 failed runs in a row pause the DAG.
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, TaskGroup, chain, dag, task
 
-from pco_sync.airflow import tasks
+from pco_sync.airflow import alerts, tasks
 from pco_sync.pco.resources import RESOURCES
 from pco_sync.push.entities import PUSHES
 
@@ -108,7 +109,12 @@ def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **cont
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    # Staff hear of a failed run or a gate stop (pco_sync.airflow.alerts); after 4 failed runs
+    # in a row (an hour) Airflow pauses the DAG instead of failing every 15 minutes.
+    on_failure_callback=alerts.on_failure(),
+    max_consecutive_failed_dag_runs=4,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2),
+                  "on_failure_callback": alerts.record_error},
     tags=["pco", "sync"],
     params={
         "full_refresh": Param(False, type="boolean",

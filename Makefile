@@ -39,16 +39,23 @@ bench: venv
 	  echo "bench/__main__.py not found; nothing to run" >&2; exit 1; \
 	fi
 
+# A real sync in a sandbox that starts over each time: its own church database (church_demo),
+# a fresh PCO simulator and Airflow home (.local/airflow-demo). See devkit/demo.py.
 demo: venv
 	cd $(ROOT) && $(VPY) -m devkit.demo
 
 # Standalone Airflow (UI :8080, scheduler, DAG processor) on the embedded church DB and a PCO
-# simulator on :8765 (unless AIRFLOW_CONN_CHURCH_DB / AIRFLOW_CONN_PCO_DEFAULT are set), with
-# the connections, pools and variables of airflow_settings.yaml. See pco_sync/local_airflow.py.
+# simulator on :8765 that keeps its data in .local/ (unless AIRFLOW_CONN_CHURCH_DB /
+# AIRFLOW_CONN_PCO_DEFAULT are set); connections, pools and variables of airflow_settings.yaml
+# where missing (what the UI changed is kept); pco_sync unpaused. See devkit/local_airflow.py.
 airflow: venv
 	cd $(ROOT) && $(VPY) -m devkit.local_airflow
 
-# Stops the embedded PostgreSQL (if any) before deleting its data directory.
+# Everything the other targets create: the venv, .local/ (the embedded PostgreSQL with every
+# church database in it, the Airflow homes of make airflow, make demo and the tests, the PCO
+# simulator's kept data, demo logs), the editable install's metadata and Python caches.
+# The embedded PostgreSQL is stopped first, so no server is left on a deleted directory.
 clean:
 	-@[ -x $(VPY) ] && $(VPY) -m devkit.devdb stop 2>/dev/null || true
-	rm -rf $(VENV) $(ROOT)/.local
+	rm -rf $(VENV) $(ROOT)/.local $(ROOT)/plugins/*.egg-info $(ROOT)/.pytest_cache
+	find $(ROOT) -path $(ROOT)/.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

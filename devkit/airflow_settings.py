@@ -1,15 +1,18 @@
 """Apply airflow_settings.yaml (astro-cli format) to the Airflow metadata DB.
 
-    python -m devkit.airflow_settings apply [PATH]    # default: <repo>/airflow_settings.yaml
-    python -m devkit.airflow_settings show  [PATH]    # what would be applied (secrets masked)
+    python -m devkit.airflow_settings apply [--overwrite] [PATH]   # default: <repo>/airflow_settings.yaml
+    python -m devkit.airflow_settings show  [PATH]                 # what would be applied (secrets masked)
 
-Connections are created or replaced, except those an ``AIRFLOW_CONN_<ID>`` environment
-variable defines: Airflow reads the environment first, so the variable wins anyway and the
-entry is skipped. Pools and variables are created or updated. Re-running is harmless.
+Applying creates the connections, pools and variables that are missing and keeps every one
+that exists, so what a church changed in the UI survives restarts; each item's line says
+"created" or "kept (exists)". `--overwrite` replaces existing ones with the file's values.
+An entry whose AIRFLOW_CONN_<ID> / AIRFLOW_VAR_<KEY> environment variable is set is
+skipped: Airflow reads the environment first, so the variable wins anyway.
 Run it with the project's Airflow environment (``bin/airflow`` sets AIRFLOW_HOME).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -18,19 +21,24 @@ from pathlib import Path
 import yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "airflow_settings.yaml"
+KINDS = ("connections", "pools", "variables")
 
 
 def load(path: str | Path = DEFAULT_PATH) -> dict:
     doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     section = doc.get("airflow") or {}
-    return {k: list(section.get(k) or []) for k in ("connections", "pools", "variables")}
+    return {k: list(section.get(k) or []) for k in KINDS}
 
 
 def connection_fields(entry: dict) -> dict:
-    """One astro-style connection entry as Connection(...) keyword arguments."""
+    """One astro-style connection entry as Connection(...) keyword arguments; an entry may
+    give `conn_uri` instead of the separate fields."""
+    if entry.get("conn_uri"):
+        return {"conn_id": entry["conn_id"], "uri": entry["conn_uri"]}
     extra = entry.get("conn_extra")
     if isinstance(extra, dict):
-        extra = json.dumps({k: v for k, v in extra.items() if v not in (None, "")}) if extra else None
+        extra = {k: v for k, v in extra.items() if v not in (None, "")}
+        extra = json.dumps(extra) if extra else None
     return {
         "conn_id": entry["conn_id"], "conn_type": entry["conn_type"],
         "host": entry.get("conn_host"), "schema": entry.get("conn_schema"),
@@ -43,48 +51,87 @@ def env_overrides(conn_id: str) -> bool:
     return bool(os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}"))
 
 
-def apply(path: str | Path = DEFAULT_PATH) -> list[str]:
-    """Write the settings into the metadata DB; returns one line per item, for the log."""
+def env_var_overrides(key: str) -> bool:
+    return bool(os.environ.get(f"AIRFLOW_VAR_{key.upper()}"))
+
+
+def _outcome(existed: bool, overwrite: bool) -> str:
+    if not existed:
+        return "created"
+    return "overwritten" if overwrite else "kept (exists)"
+
+
+def apply_settings(settings: dict, *, overwrite: bool = False) -> list[str]:
+    """Write `settings` (as `load` returns them) into the metadata DB, creating what is missing;
+    existing items are kept unless `overwrite`. Returns one line per item, for the log."""
     from airflow.models import Connection, Pool, Variable
     from airflow.utils.session import create_session
 
-    settings, done = load(path), []
+    done = []
     with create_session() as session:
-        for entry in settings["connections"]:
+        for entry in settings.get("connections", []):
             conn_id = entry["conn_id"]
             if env_overrides(conn_id):
-                done.append(f"connection {conn_id}: from AIRFLOW_CONN_{conn_id.upper()} (yaml entry skipped)")
+                done.append(f"connection {conn_id}: from AIRFLOW_CONN_{conn_id.upper()} "
+                            "(not stored)")
                 continue
-            session.query(Connection).filter(Connection.conn_id == conn_id).delete()
-            session.add(Connection(**connection_fields(entry)))
-            done.append(f"connection {conn_id}: set ({entry['conn_type']})")
-        for entry in settings["pools"]:
-            Pool.create_or_update_pool(entry["pool_name"], int(entry["pool_slot"]),
-                                       entry.get("pool_description") or "", include_deferred=False,
-                                       session=session)
-            done.append(f"pool {entry['pool_name']}: {entry['pool_slot']} slot(s)")
-    for entry in settings["variables"]:
-        Variable.set(entry["variable_name"], entry.get("variable_value"))
-        done.append(f"variable {entry['variable_name']}: set")
+            old = session.query(Connection).filter(Connection.conn_id == conn_id).one_or_none()
+            if old is None or overwrite:
+                if old is not None:
+                    session.delete(old)
+                    session.flush()
+                session.add(Connection(**connection_fields(entry)))
+            done.append(f"connection {conn_id}: {_outcome(old is not None, overwrite)}")
+        for entry in settings.get("pools", []):
+            name = entry["pool_name"]
+            old = Pool.get_pool(name, session=session)
+            if old is None or overwrite:
+                Pool.create_or_update_pool(name, int(entry["pool_slot"]),
+                                           entry.get("pool_description") or "",
+                                           include_deferred=False, session=session)
+            done.append(f"pool {name}: {_outcome(old is not None, overwrite)}")
+        for entry in settings.get("variables", []):
+            key = entry["variable_name"]
+            if env_var_overrides(key):
+                done.append(f"variable {key}: from AIRFLOW_VAR_{key.upper()} (not stored)")
+                continue
+            old = session.query(Variable).filter(Variable.key == key).one_or_none()
+            if old is None or overwrite:
+                Variable.set(key, entry.get("variable_value"), session=session)
+            done.append(f"variable {key}: {_outcome(old is not None, overwrite)}")
     return done
 
 
+def apply(path: str | Path = DEFAULT_PATH, *, overwrite: bool = False) -> list[str]:
+    """Apply the settings file (see the module docstring)."""
+    return apply_settings(load(path), overwrite=overwrite)
+
+
+def show(path: str | Path) -> None:
+    s = load(path)
+    for c in s["connections"]:
+        fields = connection_fields(c)
+        if c.get("conn_password"):
+            fields["password"] = "***"
+        print("connection", fields)
+    for p in s["pools"]:
+        print("pool", p)
+    for v in s["variables"]:
+        print("variable", v.get("variable_name"))
+
+
 def _main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("apply", "show") or len(argv) > 2:
-        print(__doc__.strip().splitlines()[2:4], file=sys.stderr)
-        return 2
-    path = argv[1] if len(argv) == 2 else DEFAULT_PATH
-    if argv[0] == "show":
-        s = load(path)
-        for c in s["connections"]:
-            c = {**connection_fields(c), "password": "***" if c.get("conn_password") else None}
-            print("connection", c)
-        for p in s["pools"]:
-            print("pool", p)
-        for v in s["variables"]:
-            print("variable", v.get("variable_name"))
+    parser = argparse.ArgumentParser(prog="python -m devkit.airflow_settings",
+                                     description=__doc__.strip().splitlines()[0])
+    parser.add_argument("command", choices=("apply", "show"))
+    parser.add_argument("path", nargs="?", default=str(DEFAULT_PATH))
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing connections, pools and variables")
+    args = parser.parse_args(argv)
+    if args.command == "show":
+        show(args.path)
         return 0
-    for line in apply(path):
+    for line in apply(args.path, overwrite=args.overwrite):
         print(line)
     return 0
 

@@ -1,9 +1,14 @@
 """make demo: a real pco_sync DAG run against the embedded defaults, and what it did.
 
-The church database is AIRFLOW_CONN_CHURCH_DB when set, else the embedded PostgreSQL
-(database `church`). PCO is AIRFLOW_CONN_PCO_DEFAULT when set, else the simulator with a
-generated church of 2,000 people (seed 1, so every demo sees the same church: a second
-demo finds everything unchanged).
+The demo is a sandbox that starts over each time and never touches `make airflow`'s state:
+- its church database is the embedded PostgreSQL's `church_demo`, dropped and re-created
+  by every demo (`make airflow` uses `church`); AIRFLOW_CONN_CHURCH_DB, when set, is used
+  instead and not reset;
+- PCO is a simulator with a freshly generated church of 2,000 people (seed 1), living only
+  for this run (`make airflow`'s simulator keeps its own data), unless
+  AIRFLOW_CONN_PCO_DEFAULT is set;
+- its Airflow home is .local/airflow-demo (`make airflow` uses .local/airflow), so its
+  dag.test() runs never pause or clutter the DAG `make airflow` schedules.
 """
 from __future__ import annotations
 
@@ -11,23 +16,26 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 from devkit import devdb
 
 ROOT = Path(__file__).resolve().parents[1]
-AIRFLOW_HOME = Path(os.environ.get("PCO_SYNC_AIRFLOW_HOME", ROOT / ".local" / "airflow"))
+AIRFLOW_HOME = Path(os.environ.get("PCO_SYNC_DEMO_AIRFLOW_HOME", ROOT / ".local" / "airflow-demo"))
+DEMO_DATABASE = "church_demo"
 LOG = ROOT / ".local" / "demo-last-run.log"
 SUMMARY = ROOT / ".local" / "demo-last-summary.json"
 DEMO_PEOPLE = int(os.environ.get("PCO_SYNC_DEMO_PEOPLE", "2000"))
 
 
 def church_db() -> tuple[str, str]:
-    """(psycopg URL, Airflow connection URI) of the church database."""
+    """(psycopg URL, Airflow connection URI) of the church database: the user's, else
+    `church_demo` on the embedded server, emptied first (a demo starts over)."""
     if os.environ.get(devdb.ENV_AIRFLOW_CONN):
         url = devdb.church_db_url()
     else:
-        url = devdb.ensure_database(devdb.embedded_url(), "church")
+        url = devdb.recreate_database(devdb.embedded_url(), DEMO_DATABASE)
     return url, devdb.airflow_conn_uri(url)
 
 
@@ -69,23 +77,41 @@ def _run_dag_here() -> int:
     return 0 if str(run.state) == "success" else 1
 
 
+def resets() -> str:
+    """What this demo starts over with, in one sentence (empty when it uses only the user's)."""
+    parts = []
+    if not os.environ.get(devdb.ENV_AIRFLOW_CONN):
+        parts.append(f"empties the database {DEMO_DATABASE}")
+    if not os.environ.get("AIRFLOW_CONN_PCO_DEFAULT"):
+        parts.append("serves a freshly generated PCO church")
+    if not parts:
+        return ""
+    return ("Every `make demo` starts over: it " + " and ".join(parts) + ", so changes made "
+            "there do not carry over to the next demo. `make airflow` keeps its own church "
+            "database ('church'), PCO simulator data and Airflow home; the demo never touches "
+            "them.")
+
+
 def main() -> int:
     url, airflow_uri = church_db()
     env = {**os.environ, "AIRFLOW_CONN_CHURCH_DB": airflow_uri,
            "PCO_SYNC_AIRFLOW_HOME": str(AIRFLOW_HOME)}
     sim = None
+    if os.environ.get(devdb.ENV_AIRFLOW_CONN):
+        print("Church database: AIRFLOW_CONN_CHURCH_DB (used as it is, nothing reset)", flush=True)
+    else:
+        print(f"Church database: the embedded PostgreSQL's '{DEMO_DATABASE}', emptied for this "
+              "demo", flush=True)
     if not os.environ.get("AIRFLOW_CONN_PCO_DEFAULT"):
         from pco_simulator import Simulator
-        print(f"Starting the PCO simulator with a church of {DEMO_PEOPLE:,} people ...",
-              flush=True)
+        print(f"PCO: a simulator with a freshly generated church of {DEMO_PEOPLE:,} people, "
+              "for this demo only ...", flush=True)
         sim = Simulator(people=DEMO_PEOPLE, seed=1).start()
         env["AIRFLOW_CONN_PCO_DEFAULT"] = json.dumps({
             "conn_type": "pco", "host": sim.url, "login": sim.auth[0], "password": sim.auth[1]})
-    where = "AIRFLOW_CONN_CHURCH_DB" if os.environ.get(devdb.ENV_AIRFLOW_CONN) else \
-        "the embedded PostgreSQL (database 'church')"
-    print(f"Church database: {where}", flush=True)
-    print("Running a full sync (dag.test() of pco_sync with full_refresh; about a minute) ...",
-          flush=True)
+    print("Running a full sync (dag.test() of pco_sync with full_refresh, in the Airflow home "
+          f"{AIRFLOW_HOME.relative_to(ROOT) if AIRFLOW_HOME.is_relative_to(ROOT) else AIRFLOW_HOME}; "
+          "about a minute) ...", flush=True)
     try:
         code = run_dag(env)
     finally:
@@ -107,8 +133,11 @@ Where to look next:
   - the church data:               psql "{url}" -c 'select * from church.people limit 10'
   - quarantined records (why):     sync.quarantine    ambiguous matches: sync.match_review
   - conflicts (local vs PCO):      sync.conflicts
-  - the Airflow UI (runs, counts): make airflow   (then http://localhost:8080)
-Run `make demo` again: the same church finds everything unchanged (0 created).""")
+  - scheduled syncs in a UI:       make airflow   (then http://localhost:8080; it runs on
+                                   its own data, so this demo's run is not listed there)
+""")
+    if resets():
+        print(textwrap.fill(resets(), 92))
     return 0
 
 

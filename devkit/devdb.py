@@ -79,6 +79,17 @@ def ensure_database(url: str, name: str) -> str:
     return with_database(url, name)
 
 
+def recreate_database(url: str, name: str) -> str:
+    """Drop database ``name`` on the server of ``url`` (closing its sessions) and create it
+    empty; return its URL."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=15) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    return ensure_database(url, name)
+
+
 def with_database(url: str, name: str) -> str:
     """``url`` pointing at database ``name`` instead (same server and credentials)."""
     parts = urlsplit(normalize_url(url))

@@ -1,12 +1,18 @@
 """make airflow: a standalone Airflow (UI, scheduler, DAG processor) on the embedded defaults,
 so the 15-minute schedule runs and can be watched at http://localhost:8080.
 
-- church database: AIRFLOW_CONN_CHURCH_DB when set, else the embedded PostgreSQL ('church');
+- church database: AIRFLOW_CONN_CHURCH_DB when set, else the embedded PostgreSQL ('church'),
+  stored as the connection church_db;
 - PCO: AIRFLOW_CONN_PCO_DEFAULT when set, else a PCO simulator started here on
-  PCO_SYNC_SIM_PORT (default 8765, the pco_default of airflow_settings.yaml) with the demo's
-  church (2,000 people, seed 1). It lives in memory and stops with Airflow; restarted, it
-  serves the same church, so links made by earlier runs still hold;
-- connections, pools and variables from airflow_settings.yaml (environment variables win).
+  PCO_SYNC_SIM_PORT (default 8765) with the credentials of airflow_settings.yaml's
+  pco_default, stored as the connection pco_default. Its data is kept in
+  .local/pco-simulator.json across restarts (the first start generates the demo's church:
+  2,000 people, seed 1), so what a run pushed to it is still there after a restart;
+- connections, pools and variables from airflow_settings.yaml where missing: what was
+  changed in the UI is kept (environment variables win over stored connections);
+- pco_sync unpaused, even if it was paused: this starter exists to watch the schedule.
+
+`prepare()` does everything but start processes (for tests that start their own).
 """
 from __future__ import annotations
 
@@ -19,11 +25,17 @@ import sys
 import time
 from pathlib import Path
 
-from devkit import devdb
+from devkit import airflow_settings, devdb
 
 ROOT = Path(__file__).resolve().parents[1]
+HOME = ROOT / ".local" / "airflow"
 SIM_PORT = int(os.environ.get("PCO_SYNC_SIM_PORT", "8765"))
 SIM_PEOPLE = os.environ.get("PCO_SYNC_DEMO_PEOPLE", "2000")
+SIM_STATE = ROOT / ".local" / "pco-simulator.json"
+CHURCH_DATABASE = "church"
+DAG_ID = "pco_sync"
+# prepare() hands the connections to store to its child process in this variable.
+_LOCAL_CONNECTIONS = "PCO_SYNC_LOCAL_CONNECTIONS"
 
 
 def _port_open(port: int) -> bool:
@@ -32,15 +44,27 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_simulator(env: dict) -> subprocess.Popen:
-    if _port_open(SIM_PORT):
-        sys.exit(f"make airflow: port {SIM_PORT} is taken; stop what runs there, set "
+def simulator_credentials() -> tuple[str, str]:
+    """The app id and secret of airflow_settings.yaml's pco_default: the simulator takes them,
+    so the stored connection and the yaml always agree."""
+    entry = next(c for c in airflow_settings.load()["connections"] if c["conn_id"] == "pco_default")
+    return entry["conn_login"], entry["conn_password"]
+
+
+def start_simulator(port: int = SIM_PORT, state: Path = SIM_STATE,
+                    env: dict | None = None) -> subprocess.Popen:
+    """The PCO simulator on `port`, its data kept in `state`; returns once it answers."""
+    if _port_open(port):
+        sys.exit(f"make airflow: port {port} is taken; stop what runs there, set "
                  "PCO_SYNC_SIM_PORT, or point AIRFLOW_CONN_PCO_DEFAULT at your PCO")
-    print(f"Starting the PCO simulator on :{SIM_PORT} ({SIM_PEOPLE} people) ...", flush=True)
-    proc = subprocess.Popen([sys.executable, "-m", "pco_simulator", "serve", "--port", str(SIM_PORT),
-                             "--people", SIM_PEOPLE, "--seed", "1"], cwd=ROOT, env=env)
+    kept = "its data from" if state.exists() else "a new church, kept in"
+    print(f"Starting the PCO simulator on :{port} ({kept} {_shown(state)}) ...", flush=True)
+    app_id, secret = simulator_credentials()
+    proc = subprocess.Popen([sys.executable, "-m", "pco_simulator", "serve", "--port", str(port),
+                             "--people", SIM_PEOPLE, "--seed", "1", "--state", str(state),
+                             "--app-id", app_id, "--secret", secret], cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
-    while not _port_open(SIM_PORT):
+    while not _port_open(port):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             sys.exit("make airflow: the PCO simulator did not start (see its output above)")
@@ -48,30 +72,101 @@ def start_simulator(env: dict) -> subprocess.Popen:
     return proc
 
 
+def stop_simulator(proc: subprocess.Popen) -> None:
+    """SIGTERM (it saves its data on the way out; a Ctrl-C may have reached it already)."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def local_connections(env: dict, *, church_database: str = CHURCH_DATABASE,
+                      sim_port: int = SIM_PORT) -> list[dict]:
+    """church_db (the embedded database) and pco_default (the simulator on `sim_port`) as
+    settings entries, except the ids an AIRFLOW_CONN_* variable in `env` sets."""
+    entries = []
+    if not env.get(devdb.ENV_AIRFLOW_CONN):
+        url = devdb.ensure_database(devdb.embedded_url(), church_database)
+        entries.append({"conn_id": "church_db", "conn_uri": devdb.airflow_conn_uri(url)})
+    if not env.get("AIRFLOW_CONN_PCO_DEFAULT"):
+        yaml_entry = next(c for c in airflow_settings.load()["connections"]
+                          if c["conn_id"] == "pco_default")
+        entries.append({**yaml_entry, "conn_host": f"http://127.0.0.1:{sim_port}"})
+    return entries
+
+
+def prepare(home: str | Path | None = None, *, env: dict | None = None,
+            church_database: str = CHURCH_DATABASE, sim_port: int = SIM_PORT) -> dict:
+    """Get an Airflow home ready for `make airflow` without starting anything: the metadata
+    DB migrated; church_db (the embedded `church_database`) and pco_default (the simulator on
+    `sim_port`) stored where missing and not set by `env`; airflow_settings.yaml's other
+    settings where missing; pco_sync unpaused. Returns the environment to start Airflow with
+    (bin/airflow ...: its home, and new DAGs unpaused)."""
+    env = dict(os.environ if env is None else env)
+    home = Path(home or env.get("PCO_SYNC_AIRFLOW_HOME") or HOME)
+    env["PCO_SYNC_AIRFLOW_HOME"] = str(home)
+    # Should the DAG not be in the metadata DB yet, it is created unpaused.
+    env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "False"
+    # The Test button of Admin > Connections (off in Airflow by default).
+    env.setdefault("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")
+    # bin/airflow migrates the metadata DB the first time.
+    subprocess.run([str(ROOT / "bin" / "airflow"), "version"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    local = local_connections(env, church_database=church_database, sim_port=sim_port)
+    print("Airflow settings (missing ones are created, existing ones kept):", flush=True)
+    # The ORM in a child: Airflow reads AIRFLOW_HOME once, at import.
+    subprocess.run([sys.executable, "-m", "devkit.local_airflow", "--prepare-here"], cwd=ROOT,
+                   env={**env, "AIRFLOW_HOME": str(home), _LOCAL_CONNECTIONS: json.dumps(local)},
+                   check=True)
+    return env
+
+
+def _prepare_here() -> int:
+    """In the child of prepare(): the settings (the local connections before the yaml's
+    entries of the same id, so a fresh home stores the embedded URI), then the unpause."""
+    local = json.loads(os.environ[_LOCAL_CONNECTIONS])
+    settings = airflow_settings.load()
+    ids = {c["conn_id"] for c in local}
+    settings["connections"] = local + [c for c in settings["connections"] if c["conn_id"] not in ids]
+    for line in airflow_settings.apply_settings(settings):
+        print("  " + line, flush=True)
+    print("  " + unpause(DAG_ID), flush=True)
+    return 0
+
+
+def unpause(dag_id: str) -> str:
+    from airflow.models import DagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        dag = session.query(DagModel).filter(DagModel.dag_id == dag_id).one_or_none()
+        if dag is None:
+            return f"{dag_id}: not parsed yet; it will start unpaused"
+        if dag.is_paused:
+            dag.is_paused = False
+            return (f"{dag_id}: unpaused (it was paused; make airflow runs it every 15 minutes, "
+                    "pause it in the UI to stop that)")
+        return f"{dag_id}: unpaused"
+
+
 def main() -> int:
     env = dict(os.environ)
-    env.setdefault("PCO_SYNC_AIRFLOW_HOME", str(ROOT / ".local" / "airflow"))
-    # The point of `make airflow` is to watch the 15-minute schedule: start unpaused.
-    env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
-    if not env.get(devdb.ENV_AIRFLOW_CONN):
-        env[devdb.ENV_AIRFLOW_CONN] = devdb.airflow_conn_uri(
-            devdb.ensure_database(devdb.embedded_url(), "church"))
     sim = None
     if not env.get("AIRFLOW_CONN_PCO_DEFAULT"):
-        sim = start_simulator(env)
-        # The simulator's default credentials, as in airflow_settings.yaml.
-        env["AIRFLOW_CONN_PCO_DEFAULT"] = json.dumps({
-            "conn_type": "pco", "host": f"http://127.0.0.1:{SIM_PORT}",
-            "login": "pco_app_id", "password": "pco_secret"})
-    airflow = str(ROOT / "bin" / "airflow")
+        sim = start_simulator(SIM_PORT, SIM_STATE, env)
     try:
-        subprocess.run([airflow, "version"], env=env, check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([sys.executable, "-m", "devkit.airflow_settings", "apply"],
-                       env={**env, "AIRFLOW_HOME": env["PCO_SYNC_AIRFLOW_HOME"]}, check=True)
+        env = prepare(env=env)
+        home = env["PCO_SYNC_AIRFLOW_HOME"]
         print("Airflow standalone: UI on http://localhost:8080 (user admin; password in "
-              f"{env['PCO_SYNC_AIRFLOW_HOME']}/simple_auth_manager_passwords.json.generated). "
-              "Ctrl-C stops it.", flush=True)
-        standalone = subprocess.Popen([airflow, "standalone"], env=env)
+              f"{home}/simple_auth_manager_passwords.json.generated). Ctrl-C stops it.",
+              flush=True)
+        standalone = subprocess.Popen([str(ROOT / "bin" / "airflow"), "standalone"], env=env)
         # `kill` of this process stops Airflow's components too, not just this launcher.
         signal.signal(signal.SIGTERM, lambda *_: standalone.send_signal(signal.SIGTERM))
         try:
@@ -81,9 +176,8 @@ def main() -> int:
             return standalone.wait()
     finally:
         if sim is not None:
-            sim.terminate()
-            sim.wait(timeout=10)
+            stop_simulator(sim)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_prepare_here() if sys.argv[1:] == ["--prepare-here"] else main())

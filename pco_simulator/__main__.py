@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import urllib.error
 import urllib.request
@@ -55,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=1, help="data generator seed (default 1)")
     s.add_argument("--data", metavar="FILE", help="load data from a JSON file instead of "
                                                   "generating (see `generate --out`)")
+    s.add_argument("--state", metavar="FILE",
+                   help="keep the data in FILE across restarts: loaded at start when it "
+                        "exists (then --data and --people are ignored), else created from "
+                        "them; saved a few seconds after writes and on SIGTERM/Ctrl-C")
+    s.add_argument("--save-delay", type=_positive(float), default=2.0, metavar="SECONDS",
+                   help="with --state: save once writes paused this long, and at least every "
+                        "5 times this long while writes go on (default 2)")
     s.add_argument("--app-id", default=SimConfig.app_id, help="HTTP Basic user (app id)")
     s.add_argument("--secret", default=SimConfig.secret, help="HTTP Basic password (secret)")
     s.add_argument("--rate-limit", type=_positive(int), default=100,
@@ -192,6 +200,10 @@ def admin(args) -> object:
     raise SystemExit(f"unknown action {act}")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "admin":
@@ -210,13 +222,21 @@ def main(argv: list[str] | None = None) -> int:
                     rate_period=args.rate_period, deep_offset_limit=args.deep_offset_limit,
                     time_scale=args.time_scale)
     cfg.quirks.update(dict(args.quirk))
+    # SIGTERM ends serving like Ctrl-C does, so the state file gets its final save.
+    signal.signal(signal.SIGTERM, _interrupt)
     sim = Simulator(cfg, people=0 if args.data else args.people, seed=args.seed,
-                    data_file=args.data, fault_seed=args.fault_seed)
+                    data_file=args.data, fault_seed=args.fault_seed, state_file=args.state,
+                    save_delay=args.save_delay)
     for rule in args.fault:
         sim.sim.faults.add(rule)
     counts = {t: len(r) for t, r in sim.store.tables.items() if r}
+    kept = ""
+    if args.state:
+        kept = (f" (loaded from {args.state})" if sim.loaded_state
+                else f" (new; kept in {args.state})")
     print(f"pco_simulator on http://{args.host}:{args.port} "
-          f"(app id {args.app_id}); data: {json.dumps(counts)}", file=sys.stderr, flush=True)
+          f"(app id {args.app_id}); data{kept}: {json.dumps(counts)}", file=sys.stderr,
+          flush=True)
     try:
         sim.serve_forever(args.host, args.port)
     except KeyboardInterrupt:

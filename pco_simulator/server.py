@@ -2,6 +2,7 @@
 foreground (`python -m pco_simulator serve`)."""
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ import uvicorn
 from .admin import build_admin
 from .app import PcoApp, Simulation
 from .config import SimConfig
+from .persistence import SAVE_DELAY, StateFile
 from .webhooks import WebhookDispatcher
 
 
@@ -18,10 +20,17 @@ class Simulator:
     """A running simulator: `with Simulator(people=200) as sim: requests.get(sim.url...)`."""
 
     def __init__(self, config: SimConfig | None = None, *, people: int = 0, seed: int = 1,
-                 data_file: str | None = None, fault_seed: int = 0):
+                 data_file: str | None = None, fault_seed: int = 0,
+                 state_file: str | None = None, save_delay: float = SAVE_DELAY):
+        """`state_file`: keep the data there across restarts (loaded instead of `data_file`
+        or `people` when it exists; saved after writes and when stopped)."""
         self.sim = Simulation(config, fault_seed=fault_seed)
         self.config, self.store = self.sim.config, self.sim.store
-        if data_file:
+        self.state = StateFile(self.store, state_file, save_delay) if state_file else None
+        self.loaded_state = bool(self.state and self.state.exists())
+        if self.loaded_state:
+            self.state.load()
+        elif data_file:
             self.store.load(data_file)
         elif people:
             from .generator import generate
@@ -60,6 +69,8 @@ class Simulator:
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
                                        name="pco-simulator", daemon=True)
         self.thread.start()
+        if self.state is not None:
+            self.state.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
@@ -71,10 +82,18 @@ class Simulator:
         sock = self._bind(host, port)
         self.sim.webhooks = WebhookDispatcher(self.store, lambda: self.sim.base_url)
         self.server = self._server()
+        if self.state is not None:
+            self.state.start()
         try:
             self.server.run(sockets=[sock])
         finally:
+            if self.state is not None and threading.current_thread() is threading.main_thread():
+                # A second Ctrl-C or SIGTERM must not cut the final save short.
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
             self.sim.webhooks.stop()
+            if self.state is not None:
+                self.state.stop()
 
     def stop(self) -> None:
         if self.server is not None:
@@ -83,6 +102,8 @@ class Simulator:
             self.thread.join(timeout=10)
         if self.sim.webhooks is not None:
             self.sim.webhooks.stop()
+        if self.state is not None:
+            self.state.stop()
 
     def __enter__(self) -> "Simulator":
         return self.start() if self.server is None else self

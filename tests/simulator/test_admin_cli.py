@@ -268,7 +268,7 @@ def test_help_for_every_command(capsys):
         assert word in helps[""]
     for opt in ("--host", "--port", "--people", "--seed", "--app-id", "--secret",
                 "--rate-limit", "--rate-period", "--time-scale", "--data", "--quirk",
-                "--fault"):
+                "--fault", "--state", "--save-delay"):
         assert opt in helps["serve"], opt
     for opt in ("--people", "--seed", "--out"):
         assert opt in helps["generate"], opt

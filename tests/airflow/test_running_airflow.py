@@ -77,10 +77,13 @@ class Api:
         return [t["task_id"] for t in tis if t["state"] == "failed"]
 
 
+def printed_json(proc: subprocess.CompletedProcess):
+    """What an `airflow ... -o json` command printed (after any log lines)."""
+    return json.loads(proc.stdout[proc.stdout.index("[{"):])
+
+
 def triggered_run_id(proc: subprocess.CompletedProcess) -> str:
-    """The run id `airflow dags trigger -o json` printed."""
-    out = proc.stdout[proc.stdout.index("["):]
-    return json.loads(out)[0]["dag_run_id"]
+    return printed_json(proc)[0]["dag_run_id"]
 
 
 @pytest.mark.timeout(1200)
@@ -104,7 +107,7 @@ def test_triggers_settings_and_the_test_button_on_a_running_airflow():
         airflow(base_env, "dags", "pause", "pco_sync")
         env = local_airflow.prepare(AIRFLOW_HOME, env=base_env, church_database=church,
                                     sim_port=int(sim.url.rsplit(":", 1)[1]))
-        stored = json.loads(airflow(env, "connections", "get", "church_db", "-o", "json").stdout)
+        stored = printed_json(airflow(env, "connections", "get", "church_db", "-o", "json"))
         assert stored[0]["conn_type"] == "postgres"
         assert stored[0]["schema"] == church
         airflow(env, "connections", "add", "pco_wrong", "--conn-json", json.dumps({

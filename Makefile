@@ -10,19 +10,20 @@ STAMP  := $(VENV)/.installed
 
 export PYTHONPATH := $(ROOT):$(ROOT)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: venv test bench demo airflow clean
+.PHONY: venv test bench demo airflow full-sync clean
 
 venv: $(STAMP)
 
 # Reinstalls only when the lock changes (or the venv is missing).
 $(STAMP): $(ROOT)/requirements.txt $(ROOT)/plugins/pyproject.toml
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	-$(VPY) -m pip install --quiet --disable-pip-version-check uv
-	@if [ -x $(VENV)/bin/uv ] && $(VENV)/bin/uv pip install --python $(VPY) -r $(ROOT)/requirements.txt; then \
+	@echo "Installing the pinned packages of requirements.txt into .venv/ (a few minutes the first time) ..."
+	-@$(VPY) -m pip install --quiet --disable-pip-version-check uv
+	@if [ -x $(VENV)/bin/uv ] && $(VENV)/bin/uv pip install --quiet --python $(VPY) -r $(ROOT)/requirements.txt; then \
 	  :; \
 	else \
 	  echo "uv unavailable or failed; falling back to pip" >&2; \
-	  $(VPY) -m pip install --disable-pip-version-check -r $(ROOT)/requirements.txt; \
+	  $(VPY) -m pip install --quiet --disable-pip-version-check -r $(ROOT)/requirements.txt; \
 	fi
 	@# pco_sync as an editable provider package: its entry point registers the "pco" connection type.
 	@if [ -x $(VENV)/bin/uv ]; then $(VENV)/bin/uv pip install --quiet --python $(VPY) --no-deps -e $(ROOT)/plugins; \
@@ -50,6 +51,11 @@ demo: venv
 # where missing (what the UI changed is kept); pco_sync unpaused. See devkit/local_airflow.py.
 airflow: venv
 	cd $(ROOT) && $(VPY) -m devkit.local_airflow
+
+# A full sync while `make airflow` runs: a triggered run with full_refresh (the scheduler runs
+# it; `bin/airflow dags test` would race the scheduler for the same task instances).
+full-sync: venv
+	cd $(ROOT) && bin/airflow dags trigger pco_sync -c '{"full_refresh": true}'
 
 # Everything the other targets create: the venv, .local/ (the embedded PostgreSQL with every
 # church database in it, the Airflow homes of make airflow, make demo and the tests, the PCO

@@ -10,8 +10,6 @@ import json
 import logging
 import os
 import re
-import signal
-import socket
 import socketserver
 import subprocess
 import threading
@@ -20,11 +18,11 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
 
 from pco_sync.airflow import alerts
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
+from servers import free_port, stop, wait_until_up
 
 # Its own Airflow home (SQLite metadata), migrated once; the test DAG lives in a temp folder.
 AIRFLOW_HOME = E2E_HOME.parent / (E2E_HOME.name + "-alerts")
@@ -126,12 +124,6 @@ def hook():
     sink = HookSink()
     yield sink
     sink.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def smtp_conn(port: int) -> str:
@@ -354,27 +346,7 @@ def test_a_scheduled_run_alerts_from_the_dag_processor(smtp, hook, probe_dags):
             assert all(p.poll() is None for p in servers), "an Airflow component exited; see alerts-test.log"
             time.sleep(2)
     finally:
-        for proc in servers:
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in servers:
-            try:  # the DAG processor lingers a minute after SIGTERM; nothing of it is needed now
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop(servers, timeout=15)  # the DAG processor lingers a minute after SIGTERM
         log.close()
     body = assert_alerted(smtp, hook, run_id)
     assert f"http://127.0.0.1:{port}/dags/pco_sync_alerts_probe/runs/" in body
-
-
-def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the Airflow API server exited; see alerts-test.log"
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise AssertionError(f"the Airflow API server did not answer {url} in {timeout} s")

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -17,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
-import requests
 
 from pco_simulator import SimConfig, Simulator
 from pco_simulator.schema import RESOURCES
@@ -27,6 +24,7 @@ from pco_sync import church_db
 from pco_sync.pco import resources, windows
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
+from servers import free_port, stop, wait_until_up
 
 # Its own Airflow home, new each time: a scheduler leaves runs and task state behind.
 AIRFLOW_HOME = E2E_HOME.parent / (E2E_HOME.name + "-backfill")
@@ -48,25 +46,6 @@ def synced_db():
             conn.execute("INSERT INTO sync.full_syncs (stream, run_id) VALUES ('people', 'earlier')")
             conn.commit()
         yield url
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the Airflow API server exited; see backfill-test.log"
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise AssertionError(f"the Airflow API server did not answer {url} in {timeout} s")
 
 
 def airflow(env, *args, timeout=240):
@@ -137,13 +116,7 @@ def test_backfill_pulls_exactly_each_windows_people(synced_db):
                     break
                 time.sleep(2)
         finally:
-            for proc in servers:
-                os.killpg(proc.pid, signal.SIGTERM)
-            for proc in servers:
-                try:
-                    proc.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+            stop(servers)
             log.close()
 
     assert len(runs) == 2, f"backfill runs: {runs}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import socket
 
-import pytest
 
 from pco_sync.airflow.hooks import PcoHook
 

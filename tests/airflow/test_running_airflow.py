@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 
@@ -27,7 +26,7 @@ import requests
 from databases import scratch_database
 from devkit import local_airflow
 from pco_simulator import SimConfig, Simulator
-from test_backfill import free_port, wait_until_up
+from servers import free_port, stop, wait_until_up
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
 
@@ -169,11 +168,5 @@ def test_triggers_settings_and_the_test_button_on_a_running_airflow():
                 assert db.execute("SELECT mode FROM pco_staging.extracts WHERE run_id = %s "
                                   "AND stream = 'people'", (full,)).fetchone()[0] == "snapshot"
         finally:
-            for proc in servers:
-                os.killpg(proc.pid, signal.SIGTERM)
-            for proc in servers:
-                try:
-                    proc.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+            stop(servers)
             log.close()

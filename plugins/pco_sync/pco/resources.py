@@ -112,10 +112,6 @@ class Stream:
     confirm_gone: bool = False
     checked: bool = True  # has row checks (quality frames)
 
-    @property
-    def table(self) -> str:
-        return f"pco_staging.{self.name}"
-
     def params(self, read: Read = WHOLE) -> dict:
         """The list query for one run (per_page is the client's)."""
         query = {"order": self.order, **dict(self.filters)}

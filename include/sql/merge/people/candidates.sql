@@ -6,6 +6,19 @@
 -- The records are read twice here; later steps use these tables. "(SELECT ... OFFSET 0)"
 -- computes a value once per row: the planner would otherwise copy the expression into
 -- every reference, and each record -> 'x' decompresses the whole record again.
+-- PCO people staff decided to link or create (sync.resolve_match) that this run did not read:
+-- merged from the review's record, so the decision takes effect on the next run, whatever
+-- it reads. Few rows; they join this run's records in the three places records are read.
+DROP TABLE IF EXISTS merge_people_decided;
+CREATE TEMP TABLE merge_people_decided ON COMMIT DROP AS
+SELECT r.pco_id, r.payload AS record
+  FROM sync.match_review r
+ WHERE r.entity = 'person'
+   AND r.resolved_at IS NULL
+   AND r.decision IN ('link', 'create')
+   AND NOT EXISTS (SELECT 1 FROM pco_staging.people s
+                    WHERE s.run_id = current_setting('pco_sync.run_id') AND s.pco_id = r.pco_id);
+
 DROP TABLE IF EXISTS merge_people_stage;
 CREATE TEMP TABLE merge_people_stage ON COMMIT DROP AS
 SELECT s.pco_id,
@@ -18,16 +31,19 @@ SELECT s.pco_id,
        CASE WHEN lower(r.a ->> 'status') = 'inactive' THEN 'inactive' ELSE 'active' END AS status,
        nullif(btrim(r.a ->> 'membership'), '')   AS membership,
        sync.try_bool(r.a ->> 'child')            AS child
-  FROM pco_staging.people s
- CROSS JOIN LATERAL (SELECT s.record -> 'attributes' AS a OFFSET 0) r
- WHERE s.run_id = current_setting('pco_sync.run_id')
-   AND NOT EXISTS (SELECT 1
-                     FROM sync.quarantine q
-                    WHERE q.run_id = s.run_id
-                      AND q.stream = 'people'
-                      AND q.pco_id = s.pco_id
-                      AND q.contact_kind IS NULL
-                      AND q.resolved_at IS NULL);
+  FROM (SELECT s.pco_id, s.record
+          FROM pco_staging.people s
+         WHERE s.run_id = current_setting('pco_sync.run_id')
+           AND NOT EXISTS (SELECT 1
+                             FROM sync.quarantine q
+                            WHERE q.run_id = s.run_id
+                              AND q.stream = 'people'
+                              AND q.pco_id = s.pco_id
+                              AND q.contact_kind IS NULL
+                              AND q.resolved_at IS NULL)
+        UNION ALL
+        SELECT d.pco_id, d.record FROM merge_people_decided d) s
+ CROSS JOIN LATERAL (SELECT s.record -> 'attributes' AS a OFFSET 0) r;
 ALTER TABLE merge_people_stage ADD PRIMARY KEY (pco_id);
 -- Temp tables are analysed for the next joins' sake, on the columns those join on: the
 -- others would cost more to sample than they tell the planner.
@@ -63,6 +79,8 @@ WITH items AS (
                                   AND q.pco_id = s.pco_id
                                   AND q.contact_kind IS NULL
                                   AND q.resolved_at IS NULL)
+            UNION ALL
+            SELECT d.pco_id, d.record -> 'included' FROM merge_people_decided d
             OFFSET 0) p
      CROSS JOIN (VALUES ('email', 'emails'), ('phone_number', 'phone_numbers'),
                         ('address', 'addresses')) AS k(kind, included_key)

@@ -24,8 +24,11 @@ CREATE TEMP TABLE merge_contacts_scope ON COMMIT DROP AS
 SELECT p.person_id, k.kind
   FROM (SELECT m.person_id, s.record -> 'included' AS inc   -- once per person (OFFSET 0)
           FROM merge_people m
-          JOIN pco_staging.people s
-            ON s.run_id = current_setting('pco_sync.run_id') AND s.pco_id = m.pco_id
+          JOIN (SELECT s.pco_id, s.record FROM pco_staging.people s
+                 WHERE s.run_id = current_setting('pco_sync.run_id')
+                UNION ALL   -- staff decisions on people this run did not read (candidates.sql)
+                SELECT d.pco_id, d.record FROM merge_people_decided d) s
+            ON s.pco_id = m.pco_id
          WHERE m.person_id IS NOT NULL
            AND m.outcome <> 'created'
         OFFSET 0) p

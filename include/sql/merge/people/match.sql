@@ -20,7 +20,7 @@ DROP TABLE IF EXISTS merge_people;
 CREATE TEMP TABLE merge_people (
     pco_id      text PRIMARY KEY,
     person_id   bigint,
-    outcome     text NOT NULL,   -- linked, link, created, needs_review; then updated/unchanged
+    outcome     text NOT NULL,   -- linked, link, created, needs_review, ignored; then updated/unchanged
     reason      text,
     candidates  bigint[]
 ) ON COMMIT DROP;
@@ -69,19 +69,30 @@ by_name AS (
        AND EXISTS (SELECT 1 FROM church.people)
      GROUP BY u.pco_id
 ),
+-- Staff decisions (sync.resolve_match) outrank the ladder: link to the chosen candidate
+-- (still only if free), or create.
+staff AS (
+    SELECT r.pco_id, r.decision, r.decided_person_id
+      FROM sync.match_review r
+     WHERE r.entity = 'person' AND r.resolved_at IS NULL AND r.decision IN ('link', 'create')
+),
 decided AS (
     SELECT u.pco_id,
-           CASE WHEN cardinality(e.ids) = 1 THEN e.ids
+           CASE WHEN st.decision = 'create' THEN NULL
+                WHEN st.decision = 'link' THEN ARRAY[st.decided_person_id]
+                WHEN cardinality(e.ids) = 1 THEN e.ids
                 WHEN cardinality(e.ids) > 1 AND cardinality(n.ids) = 1
                      AND n.ids[1] = ANY (e.ids) THEN n.ids
                 WHEN cardinality(e.ids) > 1 THEN e.ids
                 WHEN e.holders IS NOT NULL AND n.ids IS NULL THEN e.holders
                 ELSE n.ids
            END AS ids,
-           e.ids IS NULL AND e.holders IS NOT NULL AND n.ids IS NULL AS names_differ
+           st.decision IS NULL AND e.ids IS NULL AND e.holders IS NOT NULL
+               AND n.ids IS NULL AS names_differ
       FROM unlinked u
       LEFT JOIN by_email e ON e.pco_id = u.pco_id
       LEFT JOIN by_name n ON n.pco_id = u.pco_id
+      LEFT JOIN staff st ON st.pco_id = u.pco_id
 ),
 -- A free local person wanted by two PCO people of this run is not given to either.
 claims AS (
@@ -120,6 +131,15 @@ UPDATE church.people p
   FROM merge_people m
  WHERE m.outcome = 'link'
    AND p.id = m.person_id;
+
+-- Staff chose to ignore this PCO person (sync.ignore_match): no new review while the
+-- reason and candidates are what they saw.
+UPDATE merge_people m
+   SET outcome = 'ignored'
+ WHERE m.outcome = 'needs_review'
+   AND EXISTS (SELECT 1 FROM sync.match_review r
+                WHERE r.entity = 'person' AND r.pco_id = m.pco_id AND r.decision = 'ignore'
+                  AND r.reason = m.reason AND r.candidates = m.candidates);
 
 -- Review rows: one open row per PCO person, refreshed only when what it says changed.
 INSERT INTO sync.match_review (run_id, pco_id, reason, candidates, payload)

@@ -87,3 +87,10 @@ def merge_people(conn, run_id: str) -> dict:
 def merge_families(conn, run_id: str) -> dict:
     """The households merge's counts (the families row), on an open connection."""
     return merge(conn, "households", run_id)["families"]
+
+
+def merge_with_policy(db_url: str, resource: str, run_id: str, policy: dict | None) -> dict:
+    """The merge task of `resource` under conflict policies (the Variable
+    pco_sync_conflict_policy): {summary row: counts}."""
+    with church_db.connect(db_url) as conn:
+        return merge(conn, resource, run_id, policy)

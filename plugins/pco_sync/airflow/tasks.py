@@ -140,11 +140,17 @@ def validate(resource: str, **context) -> dict:
 
 
 def merge(resource: str, **context) -> dict:
+    """Merge `resource` with the church's conflict policies (the Variable
+    pco_sync_conflict_policy)."""
+    from airflow.sdk import Variable
+
+    from pco_sync.merge.run import POLICY_VARIABLE, policy_from_variable
     from pco_sync.merge.run import merge as merge_resource
 
     run = SyncRun.of(context)
     with fail_fast(), church_db() as conn:
-        return merge_resource(conn, resource, run.run_id)
+        policy = policy_from_variable(Variable.get(POLICY_VARIABLE, default=None))
+        return merge_resource(conn, resource, run.run_id, policy)
 
 
 def push(name: str, **context) -> dict:

@@ -7,25 +7,71 @@ reads the run from current_setting('pco_sync.run_id'); steps hand each other tem
 that are dropped at commit. After a merge, the streams this run read whole count as fully
 synced (sync.full_syncs), so windowed runs may follow, and each merged stream's pulls reach
 as far as this run read (sync.pulled_until), where a manual run reads on from.
+
+Conflict policies (the Variable pco_sync_conflict_policy, {field group: policy}) reach the
+SQL as the transaction setting pco_sync.conflict_policy; sync.three_way_settled applies them
+(include/sql/schema/071_conflict_policies.sql).
 """
 from __future__ import annotations
 
+import json
 import logging
 
 import psycopg
 
 from pco_sync import church_db, sqlfiles
+from pco_sync.errors import SettingsError
 from pco_sync.pco import resources
 
 log = logging.getLogger(__name__)
 
+POLICY_VARIABLE = "pco_sync_conflict_policy"
+# The field groups (sync.conflict_group names the same) and what a policy may be.
+POLICY_GROUPS = ("names", "birthdate_gender_status", "emails", "phone_numbers", "addresses",
+                 "family")
+POLICIES = ("manual", "pco_wins", "local_wins", "newest_wins")
 
-def merge(conn: psycopg.Connection, resource: str, run_id: str) -> dict[str, dict]:
-    """Merge `resource` for `run_id`: {summary row: counts}, e.g. {"people": {"created": 3, ...}}."""
+
+def conflict_policy(policy: dict | None) -> dict[str, str]:
+    """`policy` checked: {group: policy}, groups left out are manual. SettingsError names the
+    Variable and the bad key or value."""
+    if policy is None:
+        return {}
+    if not isinstance(policy, dict):
+        raise SettingsError(f"{POLICY_VARIABLE} must be a JSON object from field group to "
+                            f"policy, not {policy!r}")
+    for group, name in policy.items():
+        if group not in POLICY_GROUPS:
+            raise SettingsError(f"{POLICY_VARIABLE}: unknown field group {group!r} (groups: "
+                                f"{', '.join(POLICY_GROUPS)})")
+        if name not in POLICIES:
+            raise SettingsError(f"{POLICY_VARIABLE}: unknown policy {name!r} for {group!r} "
+                                f"(policies: {', '.join(POLICIES)})")
+    return dict(policy)
+
+
+def policy_from_variable(raw: str | None) -> dict[str, str]:
+    """The Variable's text (None or blank: every group manual), parsed and checked."""
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{POLICY_VARIABLE} is not JSON ({exc}): {raw!r}") from None
+    return conflict_policy(parsed)
+
+
+def merge(conn: psycopg.Connection, resource: str, run_id: str,
+          policy: dict | None = None) -> dict[str, dict]:
+    """Merge `resource` for `run_id`: {summary row: counts}, e.g. {"people": {"created": 3, ...}}.
+    policy: conflict policies by field group (default: every group manual)."""
     res = resources.resource(resource)
+    policies = conflict_policy(policy)
     church_db.use_run(conn, run_id)
     with conn.transaction():
         church_db.merge_lock(conn)
+        conn.execute(sqlfiles.read("merge/shared/conflict_policy.sql"),
+                     {"policy": json.dumps(policies)})
         for step in res.merge_steps:
             conn.execute(sqlfiles.read(f"merge/{step}"))
         rows = conn.execute(sqlfiles.read(f"merge/{res.merge_counts}")).fetchall()

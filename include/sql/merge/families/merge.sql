@@ -32,7 +32,7 @@ DROP TABLE IF EXISTS merge_family_fields;
 CREATE TEMP TABLE merge_family_fields ON COMMIT DROP AS
 -- MATERIALIZED: build each side once, not once per field reference.
 WITH sides AS MATERIALIZED (
-    SELECT m.family_id, m.pco_id,
+    SELECT m.family_id, m.pco_id, s.updated_at AS pco_at, f.updated_at AS local_at,
            jsonb_build_object('name', s.name)
              || CASE WHEN pc.id IS NOT NULL
                      THEN jsonb_build_object('primary_contact', pc.pco_id)
@@ -50,7 +50,8 @@ WITH sides AS MATERIALIZED (
 )
 SELECT sides.family_id, sides.pco_id, f.*
   FROM sides
- CROSS JOIN LATERAL sync.three_way(sides.pco, sides.local, sides.base) AS f;
+ CROSS JOIN LATERAL sync.three_way_settled(sides.pco, sides.local, sides.base, 'family',
+                                           sides.pco_at, sides.local_at) AS f;
 ANALYZE merge_family_fields (family_id, take_pco);
 
 WITH patch AS (
@@ -87,6 +88,7 @@ ON CONFLICT (family_id) DO UPDATE
        IS DISTINCT FROM (excluded.pco_id, excluded.fields);
 
 INSERT INTO merge_field_checks (entity, local_id, pco_id, field, conflict,
-                                base_value, pco_value, local_value)
-SELECT 'family', family_id, pco_id, field, conflict, base_value, pco_value, local_value
+                                base_value, pco_value, local_value, policy, winner)
+SELECT 'family', family_id, pco_id, field, conflict, base_value, pco_value, local_value,
+       policy, winner
   FROM merge_family_fields;

@@ -30,7 +30,8 @@ SELECT s.pco_id,
        nullif(btrim(r.a ->> 'gender'), '')       AS gender,
        CASE WHEN lower(r.a ->> 'status') = 'inactive' THEN 'inactive' ELSE 'active' END AS status,
        nullif(btrim(r.a ->> 'membership'), '')   AS membership,
-       sync.try_bool(r.a ->> 'child')            AS child
+       sync.try_bool(r.a ->> 'child')            AS child,
+       sync.try_timestamptz(r.a ->> 'updated_at') AS updated_at   -- for newest_wins
   FROM (SELECT s.pco_id, s.record
           FROM pco_staging.people s
          WHERE s.run_id = current_setting('pco_sync.run_id')
@@ -93,7 +94,7 @@ WITH items AS (
                           AND qc.pco_id IS NOT DISTINCT FROM x.item ->> 'id')
 ),
 fields AS (
-    SELECT person_pco_id, kind, pco_id,
+    SELECT person_pco_id, kind, pco_id, sync.try_timestamptz(a ->> 'updated_at') AS updated_at,
            CASE kind WHEN 'email' THEN nullif(btrim(a ->> 'address'), '')
                      WHEN 'phone_number' THEN nullif(btrim(a ->> 'number'), '') END AS value,
            CASE kind
@@ -118,7 +119,7 @@ fields AS (
            END AS fields
       FROM items
 )
-SELECT person_pco_id, kind, pco_id, fields
+SELECT person_pco_id, kind, pco_id, fields, updated_at
   FROM fields
  WHERE kind = 'address' OR value IS NOT NULL;
 

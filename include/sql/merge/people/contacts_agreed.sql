@@ -39,13 +39,15 @@ DELETE FROM sync.agreed_contacts a
                     WHERE q.kind = a.kind AND q.pco_id = a.pco_id);
 
 INSERT INTO merge_field_checks (entity, local_id, pco_id, field, conflict,
-                                base_value, pco_value, local_value)
-SELECT kind, local_id, pco_id, field, conflict, base_value, pco_value, local_value
+                                base_value, pco_value, local_value, policy, winner)
+SELECT kind, local_id, pco_id, field, conflict, base_value, pco_value, local_value,
+       policy, winner
   FROM merge_contact_fields
 UNION ALL
--- PCO deleted a contact that was changed locally since: keep it, let someone decide.
+-- PCO deleted a contact that was changed locally since: keep it, let someone decide
+-- (whatever the policy: deleting or re-creating is staff's call).
 SELECT c.kind, c.local_id, c.pco_id, 'deleted in PCO', true,
-       c.base_fields::text, NULL, c.local_fields::text
+       c.base_fields::text, NULL, c.local_fields::text, NULL, NULL
   FROM merge_contact_pairs c
  WHERE c.action = 'keep_local';
 

@@ -6,7 +6,7 @@
 -- PCO's side, one row per contact (flattened in candidates.sql), now with the local person.
 DROP TABLE IF EXISTS merge_contacts_pco;
 CREATE TEMP TABLE merge_contacts_pco ON COMMIT DROP AS
-SELECT DISTINCT ON (c.kind, c.pco_id) m.person_id, c.kind, c.pco_id, c.fields
+SELECT DISTINCT ON (c.kind, c.pco_id) m.person_id, c.kind, c.pco_id, c.fields, c.updated_at
   FROM merge_people_stage_contacts c
   JOIN merge_people m ON m.pco_id = c.person_pco_id
  WHERE m.person_id IS NOT NULL
@@ -45,28 +45,28 @@ CREATE TEMP TABLE merge_contacts_local ON COMMIT DROP AS
 -- NOT MATERIALIZED: each branch below joins straight to the contact tables (by person or
 -- PCO id), so a small run builds only the rows it needs, not every contact of the church.
 WITH local_all AS NOT MATERIALIZED (   -- every value as text, as on PCO's side
-    SELECT 'email' AS kind, id AS local_id, person_id, pco_id,
+    SELECT 'email' AS kind, id AS local_id, person_id, pco_id, updated_at,
            jsonb_build_object('address', address, 'location', location,
                               'is_primary', is_primary::text) AS fields
       FROM church.emails
     UNION ALL
-    SELECT 'phone_number', id, person_id, pco_id,
+    SELECT 'phone_number', id, person_id, pco_id, updated_at,
            jsonb_build_object('number', number, 'location', location,
                               'is_primary', is_primary::text)
       FROM church.phone_numbers
     UNION ALL
-    SELECT 'address', id, person_id, pco_id,
+    SELECT 'address', id, person_id, pco_id, updated_at,
            jsonb_build_object('street_line_1', street_line_1, 'street_line_2', street_line_2,
                               'city', city, 'state', state, 'zip', zip,
                               'country_code', country_code, 'location', location,
                               'is_primary', is_primary::text)
       FROM church.addresses
 )
-SELECT l.kind, l.local_id, l.person_id, l.pco_id, l.fields
+SELECT l.kind, l.local_id, l.person_id, l.pco_id, l.fields, l.updated_at
   FROM local_all l
   JOIN merge_contacts_scope c ON c.person_id = l.person_id AND c.kind = l.kind
 UNION
-SELECT l.kind, l.local_id, l.person_id, l.pco_id, l.fields
+SELECT l.kind, l.local_id, l.person_id, l.pco_id, l.fields, l.updated_at
   FROM local_all l
   JOIN merge_contacts_pco p ON p.kind = l.kind AND p.pco_id = l.pco_id;
 
@@ -77,7 +77,7 @@ DROP TABLE IF EXISTS merge_contact_pairs;
 CREATE TEMP TABLE merge_contact_pairs ON COMMIT DROP AS
 WITH by_id AS (
     SELECT p.kind, p.pco_id, p.person_id, l.local_id, p.fields AS pco_fields,
-           l.fields AS local_fields
+           l.fields AS local_fields, p.updated_at AS pco_at, l.updated_at AS local_at
       FROM merge_contacts_pco p
       JOIN merge_contacts_local l ON l.kind = p.kind AND l.pco_id = p.pco_id
 ),
@@ -101,7 +101,7 @@ keyed_local AS (
 ),
 by_value AS (
     SELECT p.kind, p.pco_id, p.person_id, l.local_id, p.fields AS pco_fields,
-           l.fields AS local_fields
+           l.fields AS local_fields, p.updated_at AS pco_at, l.updated_at AS local_at
       FROM keyed_pco p
       JOIN keyed_local l
         ON l.person_id = p.person_id AND l.kind = p.kind
@@ -114,12 +114,14 @@ paired AS (
 ),
 pco_only AS (
     SELECT p.kind, p.pco_id, p.person_id, NULL::bigint AS local_id, p.fields AS pco_fields,
-           NULL::jsonb AS local_fields, false AS by_pco_id
+           NULL::jsonb AS local_fields, p.updated_at AS pco_at, NULL::timestamptz AS local_at,
+           false AS by_pco_id
       FROM merge_contacts_pco p
      WHERE NOT EXISTS (SELECT 1 FROM paired x WHERE x.kind = p.kind AND x.pco_id = p.pco_id)
 ),
 local_only AS (   -- linked locally, gone from PCO's set for that person
-    SELECT l.kind, l.pco_id, l.person_id, l.local_id, NULL::jsonb, l.fields, true
+    SELECT l.kind, l.pco_id, l.person_id, l.local_id, NULL::jsonb, l.fields, NULL::timestamptz,
+           l.updated_at, true
       FROM merge_contacts_local l
       JOIN merge_contacts_scope c ON c.person_id = l.person_id AND c.kind = l.kind
      WHERE l.pco_id IS NOT NULL
@@ -144,7 +146,7 @@ SELECT e.kind, e.pco_id, e.person_id,
                              (SELECT pg_get_serial_sequence('church.addresses', 'id')::regclass)
                          END)
             ELSE e.local_id END AS local_id,
-       e.pco_fields, e.local_fields,
+       e.pco_fields, e.local_fields, e.pco_at, e.local_at,
        -- Paired by value on first sight: nothing agreed yet, and the two are the same
        -- contact, so PCO's spelling, location and primary flag are taken.
        CASE WHEN e.by_pco_id THEN a.fields
@@ -160,12 +162,13 @@ SELECT e.kind, e.pco_id, e.person_id,
 
 ANALYZE merge_contact_pairs (kind, pco_id, person_id, local_id, action);
 
--- Field decisions for the pairs present on both sides.
+-- Field decisions for the pairs present on both sides, this run's conflict policies applied.
 DROP TABLE IF EXISTS merge_contact_fields;
 CREATE TEMP TABLE merge_contact_fields ON COMMIT DROP AS
 SELECT c.kind, c.local_id, c.pco_id, f.*
   FROM merge_contact_pairs c
- CROSS JOIN LATERAL sync.three_way(c.pco_fields, c.local_fields, c.base_fields) AS f
+ CROSS JOIN LATERAL sync.three_way_settled(c.pco_fields, c.local_fields, c.base_fields,
+                                           c.kind, c.pco_at, c.local_at) AS f
  WHERE c.action = 'merge';
 
 ANALYZE merge_contact_fields (kind, local_id, take_pco);

@@ -27,14 +27,15 @@ SELECT id, pco_id, first_name, last_name, nickname, middle_name, birthdate, gend
        status, membership, child
   FROM created;
 
--- One row per linked person and field: PCO now, local now, agreed base, and the decision.
+-- One row per linked person and field: PCO now, local now, agreed base, and the decision
+-- (with this run's conflict policies applied: sync.three_way_settled).
 -- People created above are left out: they hold PCO's values, so every field is agreed,
 -- nothing is taken and no conflict is possible.
 DROP TABLE IF EXISTS merge_people_fields;
 CREATE TEMP TABLE merge_people_fields ON COMMIT DROP AS
 -- MATERIALIZED: build each side once, not once per field reference.
 WITH sides AS MATERIALIZED (
-    SELECT m.person_id, m.pco_id,
+    SELECT m.person_id, m.pco_id, s.updated_at AS pco_at, p.updated_at AS local_at,
            jsonb_build_object(
                'first_name', s.first_name, 'last_name', s.last_name,
                'nickname', s.nickname, 'middle_name', s.middle_name,
@@ -58,7 +59,8 @@ WITH sides AS MATERIALIZED (
 )
 SELECT sides.person_id, sides.pco_id, f.*
   FROM sides
- CROSS JOIN LATERAL sync.three_way(sides.pco, sides.local, sides.base) AS f;
+ CROSS JOIN LATERAL sync.three_way_settled(sides.pco, sides.local, sides.base, 'person',
+                                           sides.pco_at, sides.local_at) AS f;
 ANALYZE merge_people_fields (person_id, take_pco);
 
 -- Fields changed only in PCO are taken.
@@ -119,6 +121,7 @@ ON CONFLICT (person_id) DO UPDATE
         excluded.membership, excluded.child);
 
 INSERT INTO merge_field_checks (entity, local_id, pco_id, field, conflict,
-                                base_value, pco_value, local_value)
-SELECT 'person', person_id, pco_id, field, conflict, base_value, pco_value, local_value
+                                base_value, pco_value, local_value, policy, winner)
+SELECT 'person', person_id, pco_id, field, conflict, base_value, pco_value, local_value,
+       policy, winner
   FROM merge_people_fields;

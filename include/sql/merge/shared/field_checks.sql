@@ -9,5 +9,7 @@ CREATE TEMP TABLE merge_field_checks (
     conflict     boolean NOT NULL,
     base_value   text,
     pco_value    text,
-    local_value  text
+    local_value  text,
+    policy       text,               -- the policy that settled the conflict (NULL: none)
+    winner       text                -- the side it gave the field to: pco or local
 ) ON COMMIT DROP;

@@ -6,7 +6,7 @@ CREATE TEMP TABLE merge_families_stage ON COMMIT DROP AS
 SELECT s.pco_id,
        nullif(btrim(r.a ->> 'name'), '') AS name,
        r.a ->> 'primary_contact_id'      AS primary_contact_pco_id,
-       sync.try_timestamptz(r.a ->> 'updated_at') AS updated_at,   -- for newest_wins
+       r.a ->> 'updated_at'                       AS updated_at,   -- text, parsed where compared
        ARRAY(SELECT DISTINCT x.item ->> 'id'
                FROM jsonb_array_elements(
                         CASE WHEN jsonb_typeof(r.inc -> 'people') = 'array'

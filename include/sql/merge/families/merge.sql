@@ -32,7 +32,8 @@ DROP TABLE IF EXISTS merge_family_fields;
 CREATE TEMP TABLE merge_family_fields ON COMMIT DROP AS
 -- MATERIALIZED: build each side once, not once per field reference.
 WITH sides AS MATERIALIZED (
-    SELECT m.family_id, m.pco_id, s.updated_at AS pco_at, f.updated_at AS local_at,
+    SELECT m.family_id, m.pco_id, sync.try_timestamptz(s.updated_at) AS pco_at,
+           f.updated_at AS local_at,
            jsonb_build_object('name', s.name)
              || CASE WHEN pc.id IS NOT NULL
                      THEN jsonb_build_object('primary_contact', pc.pco_id)

@@ -31,7 +31,8 @@ SELECT s.pco_id,
        CASE WHEN lower(r.a ->> 'status') = 'inactive' THEN 'inactive' ELSE 'active' END AS status,
        nullif(btrim(r.a ->> 'membership'), '')   AS membership,
        sync.try_bool(r.a ->> 'child')            AS child,
-       sync.try_timestamptz(r.a ->> 'updated_at') AS updated_at   -- for newest_wins
+       r.a ->> 'updated_at'                      AS updated_at   -- text: parsed only where a
+                                                                  -- policy compares times
   FROM (SELECT s.pco_id, s.record
           FROM pco_staging.people s
          WHERE s.run_id = current_setting('pco_sync.run_id')
@@ -94,7 +95,7 @@ WITH items AS (
                           AND qc.pco_id IS NOT DISTINCT FROM x.item ->> 'id')
 ),
 fields AS (
-    SELECT person_pco_id, kind, pco_id, sync.try_timestamptz(a ->> 'updated_at') AS updated_at,
+    SELECT person_pco_id, kind, pco_id, a ->> 'updated_at' AS updated_at,
            CASE kind WHEN 'email' THEN nullif(btrim(a ->> 'address'), '')
                      WHEN 'phone_number' THEN nullif(btrim(a ->> 'number'), '') END AS value,
            CASE kind

@@ -77,7 +77,8 @@ DROP TABLE IF EXISTS merge_contact_pairs;
 CREATE TEMP TABLE merge_contact_pairs ON COMMIT DROP AS
 WITH by_id AS (
     SELECT p.kind, p.pco_id, p.person_id, l.local_id, p.fields AS pco_fields,
-           l.fields AS local_fields, p.updated_at AS pco_at, l.updated_at AS local_at
+           l.fields AS local_fields, sync.try_timestamptz(p.updated_at) AS pco_at,
+           l.updated_at AS local_at
       FROM merge_contacts_pco p
       JOIN merge_contacts_local l ON l.kind = p.kind AND l.pco_id = p.pco_id
 ),
@@ -101,7 +102,8 @@ keyed_local AS (
 ),
 by_value AS (
     SELECT p.kind, p.pco_id, p.person_id, l.local_id, p.fields AS pco_fields,
-           l.fields AS local_fields, p.updated_at AS pco_at, l.updated_at AS local_at
+           l.fields AS local_fields, sync.try_timestamptz(p.updated_at) AS pco_at,
+           l.updated_at AS local_at
       FROM keyed_pco p
       JOIN keyed_local l
         ON l.person_id = p.person_id AND l.kind = p.kind
@@ -114,7 +116,8 @@ paired AS (
 ),
 pco_only AS (
     SELECT p.kind, p.pco_id, p.person_id, NULL::bigint AS local_id, p.fields AS pco_fields,
-           NULL::jsonb AS local_fields, p.updated_at AS pco_at, NULL::timestamptz AS local_at,
+           NULL::jsonb AS local_fields, NULL::timestamptz AS pco_at,  -- nothing to compare
+           NULL::timestamptz AS local_at,
            false AS by_pco_id
       FROM merge_contacts_pco p
      WHERE NOT EXISTS (SELECT 1 FROM paired x WHERE x.kind = p.kind AND x.pco_id = p.pco_id)

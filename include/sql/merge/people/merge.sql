@@ -35,7 +35,8 @@ DROP TABLE IF EXISTS merge_people_fields;
 CREATE TEMP TABLE merge_people_fields ON COMMIT DROP AS
 -- MATERIALIZED: build each side once, not once per field reference.
 WITH sides AS MATERIALIZED (
-    SELECT m.person_id, m.pco_id, s.updated_at AS pco_at, p.updated_at AS local_at,
+    SELECT m.person_id, m.pco_id, sync.try_timestamptz(s.updated_at) AS pco_at,
+           p.updated_at AS local_at,
            jsonb_build_object(
                'first_name', s.first_name, 'last_name', s.last_name,
                'nickname', s.nickname, 'middle_name', s.middle_name,

@@ -8,14 +8,8 @@
 -- A run's policies reach the merge as the transaction setting pco_sync.conflict_policy, a
 -- JSON object from group to policy (merge/run.py checks and sets it).
 
--- PCO's timestamps arrive as text; a bad one means "unknown", never an aborted merge.
-CREATE OR REPLACE FUNCTION sync.try_timestamptz(value text) RETURNS timestamptz
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN value::timestamptz;
-EXCEPTION WHEN others THEN
-    RETURN NULL;
-END $$;
+-- PCO's times are read with sync.try_timestamptz (042_groups_staging.sql): a bad one means
+-- "unknown", never an aborted merge.
 
 -- The field group a conflict belongs to (the keys of pco_sync.conflict_policy).
 CREATE OR REPLACE FUNCTION sync.conflict_group(entity text, field text) RETURNS text

@@ -24,7 +24,7 @@ STYLE = ("body{font-family:system-ui,sans-serif;margin:.75rem;color:#222;font-si
 
 
 def load(dag_id: str, run_id: str) -> dict | None:
-    """{state, run_type, data_interval, conf, summary, open_items, tasks: {task_id: state}};
+    """{state, data_interval, conf, summary, open_items, tasks: {task_id: state}};
     None: no such run."""
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
@@ -46,7 +46,6 @@ def load(dag_id: str, run_id: str) -> dict | None:
 
         return {
             "state": str(run.state),
-            "run_type": str(run.run_type),
             "data_interval": (run.data_interval_start, run.data_interval_end),
             "conf": run.conf or {},
             "summary": xcom(summaries.XCOM_KEY),

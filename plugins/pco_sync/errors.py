@@ -44,3 +44,8 @@ class MigrationError(RuntimeError):
 
 class SqlFilesError(RuntimeError):
     """The SQL files (include/sql) cannot be found where the settings say."""
+
+
+class ReviewError(ValueError):
+    """A staff decision the church database refused (unknown or settled item, a choice or
+    value that does not fit); nothing was changed."""

@@ -1,5 +1,6 @@
-"""Airflow plugin: a "Sync summary" tab on every pco_sync DAG run (and, in the API server,
-the upstream fixes of pco_sync.airflow.backports).
+"""Airflow plugin: a "PCO Sync" page in the navigation (what needs a person, and the buttons
+that settle it: pco_sync.airflow.review_api), a "Sync summary" tab on every pco_sync DAG run,
+and, in the API server, the upstream fixes of pco_sync.airflow.backports.
 
 A small FastAPI app mounted in the API server at /pco-sync serves the page; an external
 view with destination "dag_run" makes the UI show it as a tab of each run ({DAG_ID} and
@@ -21,7 +22,7 @@ def _app() -> FastAPI:
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
     from airflow.api_fastapi.core_api.security import requires_access_dag
 
-    app = FastAPI(title="pco-sync", description="pco_sync run summaries")
+    app = FastAPI(title="pco-sync", description="pco_sync run summaries and review")
 
     @app.get("/runs/{dag_id}/{run_id:path}", response_class=HTMLResponse,
              dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.XCOM))])
@@ -29,9 +30,17 @@ def _app() -> FastAPI:
         from pco_sync.airflow import summary_page
 
         run = summary_page.load(dag_id, run_id)
-        return HTMLResponse(summary_page.render(dag_id, run_id, run), status_code=200 if run else 404)
+        return HTMLResponse(summary_page.render(dag_id, run_id, run, review_url(dag_id)),
+                            status_code=200 if run else 404)
 
+    from pco_sync.airflow import review_api
+
+    app.include_router(review_api.router(URL_PREFIX))
     return app
+
+
+def review_url(dag_id: str) -> str:
+    return f"{URL_PREFIX}/review/{dag_id}"
 
 
 # Upstream fixes this Airflow lacks, applied where the plugin loads (the API server among them).
@@ -42,6 +51,11 @@ class PcoSyncPlugin(AirflowPlugin):
     name = "pco_sync"
     fastapi_apps = [{"app": _app(), "url_prefix": URL_PREFIX, "name": "pco-sync run summaries"}]
     external_views = [{
+        "name": "PCO Sync",
+        "href": review_url("pco_sync"),
+        "destination": "nav",
+        "url_route": "pco-sync",
+    }, {
         "name": "Sync summary",
         "href": URL_PREFIX + "/runs/{DAG_ID}/{RUN_ID}",
         "destination": "dag_run",

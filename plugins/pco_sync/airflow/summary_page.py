@@ -54,7 +54,8 @@ def load(dag_id: str, run_id: str) -> dict | None:
         }
 
 
-def render(dag_id: str, run_id: str, run: dict | None) -> str:
+def render(dag_id: str, run_id: str, run: dict | None, review_url: str | None = None) -> str:
+    """The tab's HTML; review_url: the PCO Sync page, linked from "Needs a person"."""
     heading = f"Sync summary of {escape(dag_id)} run {escape(run_id)}"
     if run is None:
         body = f"<p>No run <code>{escape(run_id)}</code> of <code>{escape(dag_id)}</code>.</p>"
@@ -80,7 +81,7 @@ def render(dag_id: str, run_id: str, run: dict | None) -> str:
         items = "".join(f"<li><code>{escape(t)}</code>: {escape(s)}</li>" for t, s in sorted(bad.items()))
         parts.append("<h3>Did not finish</h3><ul>" + items + "</ul>"
                      "<p>The failed task's error says why (task instance, Logs).</p>")
-    parts.append(_open_items(run.get("open_items")))
+    parts.append(_open_items(run.get("open_items"), review_url))
     return _page(heading, "".join(parts))
 
 
@@ -96,16 +97,16 @@ def _table(title: str, rows: dict, keys: list[str]) -> str:
             f"{body}</table></div>")
 
 
-def _open_items(items) -> str:
+def _open_items(items, review_url: str | None) -> str:
     if not items:
         return ""
+    where = (f"<p><a target='_top' href='{escape(review_url)}'>Settle them on the PCO Sync "
+             "page</a> (also in the Airflow menu).</p>" if review_url else "")
     rows = "".join(f"<tr><th>{escape(i['kind'])}</th><td>{i['this_run']}</td>"
                    f"<td>{i['open_now']}</td></tr>" for i in items)
     return ("<h3>Needs a person</h3><div class='scroll'><table><tr><th>what</th>"
             "<th>found by this run</th><th>open now (all runs)</th></tr>" + rows +
-            "</table></div><p class='muted'>In the church database: sync.conflicts, "
-            "sync.match_review, sync.quarantine, sync.removed_in_pco, sync.push_failures, "
-            "pco_staging.waiting_memberships (open rows: resolved_at IS NULL).</p>")
+            "</table></div>" + where)
 
 
 def _page(heading: str, body: str) -> str:

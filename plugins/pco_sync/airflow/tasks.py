@@ -57,6 +57,11 @@ class SyncRun:
         return resources.names(value, RESOURCES_VARIABLE) if value else list(resources.RESOURCES)
 
 
+def church_db_conn_id(dag_id: str) -> str:
+    """The church database connection of a sync DAG (one church per deployment for now)."""
+    return CHURCH_DB_CONN_ID
+
+
 def church_db(conn_id: str = CHURCH_DB_CONN_ID):
     """A psycopg connection to the church database (Airflow connection `church_db`)."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook

@@ -1,0 +1,156 @@
+"""The "PCO Sync" page's routes, mounted by the plugin in Airflow's API server under
+/pco-sync/review/{dag_id}. Behind Airflow's own auth: reading needs read access to the DAG,
+acting needs edit access to it, "Sync now" needs the right to start its runs. The actor of
+every decision is the Airflow user who took it.
+
+The church database is the DAG's `church_db` connection, opened per request (the API server
+may run on a machine of its own; nothing is cached between requests).
+"""
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from pco_sync.errors import ReviewError, SettingsError
+
+PREFIX = "/review/{dag_id}"
+
+
+def _church_db(dag_id: str):
+    from pco_sync.airflow.tasks import church_db, church_db_conn_id
+
+    return closing(church_db(church_db_conn_id(dag_id)))
+
+
+def _policy() -> dict:
+    from airflow.models.variable import Variable
+
+    from pco_sync.merge.run import POLICY_VARIABLE, policy_from_variable
+
+    try:
+        return policy_from_variable(Variable.get(POLICY_VARIABLE, default_var=None))
+    except SettingsError:
+        return {}  # the page offers to replace a broken Variable; the merge says why it is broken
+
+
+def router(url_prefix: str) -> APIRouter:
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+    from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
+
+    read = [Depends(requires_access_dag("GET"))]
+    edit = [Depends(requires_access_dag("PUT"))]
+    start = [Depends(requires_access_dag("POST", DagAccessEntity.RUN))]
+    api = APIRouter(prefix=PREFIX)
+
+    def base(dag_id: str) -> str:
+        return f"{url_prefix}/review/{dag_id}"
+
+    @api.get("", response_class=HTMLResponse, dependencies=read)
+    def page(dag_id: str, kind: str | None = None, entity: str | None = None,
+             field: str | None = None, search: str | None = None,
+             stream: str | None = None) -> HTMLResponse:
+        from pco_sync.airflow import review_page
+        from pco_sync.review import queries
+
+        with _church_db(dag_id) as conn:
+            counts = queries.counts(conn)
+            if kind is None:  # open on the first kind that needs someone
+                kind = next((k for k, _, _ in queries.KINDS if counts.get(k)), "conflicts")
+            filters = {k: v for k, v in {"entity": entity, "field": field, "search": search,
+                                         "stream": stream}.items()
+                       if k in queries.FILTERS.get(kind, ())}
+            try:
+                items = queries.items(conn, kind, **filters)
+            except ValueError as exc:
+                raise HTTPException(400, str(exc)) from None
+        return HTMLResponse(review_page.render(base(dag_id), dag_id, counts, kind, items,
+                                               _policy(), filters))
+
+    @api.get("/history", response_class=HTMLResponse, dependencies=read)
+    def history_page(dag_id: str, entity: str | None = None, local_id: int | None = None,
+                     pco_id: str | None = None) -> HTMLResponse:
+        from pco_sync.airflow import review_page
+        from pco_sync.review import queries
+
+        with _church_db(dag_id) as conn:
+            rows = queries.history(conn, entity, local_id, pco_id)
+        what = f"{entity} {local_id or pco_id}" if entity else "every record"
+        return HTMLResponse(review_page.render_history(base(dag_id), dag_id, rows, what))
+
+    @api.get("/api/items/{kind}", dependencies=read)
+    def items(dag_id: str, kind: str, request: Request) -> dict:
+        from pco_sync.review import queries
+
+        with _church_db(dag_id) as conn:
+            try:
+                rows = queries.items(conn, kind, **dict(request.query_params))
+            except ValueError as exc:
+                raise HTTPException(400, str(exc)) from None
+        return {"kind": kind, "items": json.loads(json.dumps(rows, default=str))}
+
+    @api.get("/api/counts", dependencies=read)
+    def counts(dag_id: str) -> dict:
+        from pco_sync.review import queries
+
+        with _church_db(dag_id) as conn:
+            return queries.counts(conn)
+
+    @api.get("/api/history", dependencies=read)
+    def history(dag_id: str, entity: str | None = None, local_id: int | None = None,
+                pco_id: str | None = None) -> list[dict]:
+        from pco_sync.review import queries
+
+        with _church_db(dag_id) as conn:
+            return json.loads(json.dumps(queries.history(conn, entity, local_id, pco_id),
+                                         default=str))
+
+    @api.post("/api/act", dependencies=edit)
+    def act(dag_id: str, user: GetUserDep, body: dict[str, Any] = Body(...)) -> dict:
+        from pco_sync.review import actions
+
+        kind, action = body.get("kind"), body.get("action")
+        with _church_db(dag_id) as conn:
+            try:
+                log_ids = actions.act(conn, kind, action, body.get("ids") or [],
+                                      user.get_name(), body.get("value"))
+            except ReviewError as exc:
+                raise HTTPException(400, str(exc)) from None
+        label = actions.ACTIONS[kind][action].label
+        return {"log_ids": log_ids,
+                "message": f"{label}: done for {len(log_ids)} item{'s' if len(log_ids) != 1 else ''}."}
+
+    @api.put("/api/policy", dependencies=edit)
+    def policy(dag_id: str, body: dict[str, Any] = Body(...)) -> dict:
+        from airflow.models.variable import Variable
+
+        from pco_sync.merge.run import POLICY_VARIABLE, conflict_policy
+
+        try:
+            checked = conflict_policy(body)
+        except SettingsError as exc:
+            raise HTTPException(400, str(exc)) from None
+        # Groups left manual are left out: the Variable says only what differs from today's rule.
+        saved = {g: p for g, p in checked.items() if p != "manual"}
+        Variable.set(POLICY_VARIABLE, json.dumps(saved, sort_keys=True),
+                     description="Conflict policies per field group (set on the PCO Sync page)")
+        return {"policy": saved, "message": "Policies saved; the next run uses them."}
+
+    @api.post("/api/sync-now", dependencies=start)
+    def sync_now(dag_id: str, user: GetUserDep) -> dict:
+        from airflow.api.common.trigger_dag import trigger_dag
+        from airflow.exceptions import DagNotFound, DagRunAlreadyExists
+        from airflow.utils.types import DagRunTriggeredByType
+
+        try:
+            run = trigger_dag(dag_id, triggered_by=DagRunTriggeredByType.UI,
+                              triggering_user_name=user.get_name(), conf={})
+        except (DagNotFound, DagRunAlreadyExists) as exc:
+            raise HTTPException(409, str(exc)) from None
+        return {"dag_run_id": run.run_id,
+                "message": f"Run {run.run_id} started; it is listed under the DAG's runs."}
+
+    return api

@@ -1,0 +1,1 @@
+"""What needs a person: the open items staff review, and their decisions (the SQL functions)."""

@@ -1,0 +1,113 @@
+"""What the PCO Sync page reads and does, without a server: the open items per kind from a
+real church database after real pulls, the page rendered from them, and the actions it
+offers applied through review.actions (the SQL functions), bad input refused."""
+from __future__ import annotations
+
+import pytest
+
+from pco_sync.airflow import review_page
+from pco_sync.errors import ReviewError
+from pco_sync.review import actions, queries
+from push_helpers import DEFAULT, client_for, local_person, pull, push_people, value
+
+BASE = "/pco-sync/review/pco_sync"
+
+
+@pytest.fixture
+def open_items(db, db_url, sim):
+    """A first_name conflict on Ann Lee and a match review of a PCO Sam Roe with two local
+    candidates. (client, ann's id, conflict id, review id, candidates)."""
+    ann = local_person(db, "Ann", "Lee", phones=[("614-555-0100", "Mobile")])
+    client = client_for(sim)
+    push_people(db, client, "run-0", DEFAULT)
+    ann_pco = value(db, "SELECT pco_id FROM church.people WHERE id = %s", ann)
+    twins = [local_person(db, "Sam", "Roe", email=f"sam{i}@example.org", birthdate="1990-05-05")
+             for i in (1, 2)]  # local only: not pushed
+    sam = sim.store.insert("people", {"first_name": "Sam", "last_name": "Roe",
+                                      "birthdate": "1990-05-05", "status": "active",
+                                      "child": False})
+    sim.store.update("people", ann_pco, {"first_name": "Anna"})
+    db.execute("UPDATE church.people SET first_name = 'Annie' WHERE id = %s", (ann,))
+    db.commit()
+    pull(client, db, db_url, "pull-1")
+    cid = value(db, "SELECT id FROM sync.conflicts WHERE resolved_at IS NULL AND field = 'first_name'")
+    rid = value(db, "SELECT id FROM sync.match_review WHERE resolved_at IS NULL AND pco_id = %s",
+                sam["id"])
+    return client, ann, cid, rid, twins
+
+
+def test_counts_and_items_name_the_records_in_the_churchs_words(db, open_items):
+    _, ann, cid, rid, twins = open_items
+    counts = queries.counts(db)
+    assert counts["conflicts"] >= 1 and counts["matches"] >= 1
+    assert set(counts) == {k for k, _, _ in queries.KINDS}
+    (conflict,) = [c for c in queries.items(db, "conflicts") if c["id"] == cid]
+    assert (conflict["record_kind"], conflict["record_id"], conflict["record_name"]) == (
+        "person", ann, "Annie Lee")
+    assert (conflict["agreed_value"], conflict["pco_value"], conflict["local_value"]) == (
+        "Ann", "Anna", "Annie")
+    assert queries.items(db, "conflicts", search="annie")[0]["id"] == cid
+    assert queries.items(db, "conflicts", search="nobody by that name") == []
+    assert queries.items(db, "conflicts", entity="family") == []
+    (review,) = [m for m in queries.items(db, "matches") if m["id"] == rid]
+    assert review["pco_name"] == "Sam Roe"
+    assert [c["id"] for c in review["candidates"]] == sorted(twins)
+    assert review["candidates"][0]["emails"] == ["sam1@example.org"]
+    with pytest.raises(ValueError, match="unknown kind"):
+        queries.items(db, "nope")
+    with pytest.raises(ValueError, match="cannot be filtered by stream"):
+        queries.items(db, "conflicts", stream="people")
+
+
+def test_page_shows_both_sides_and_the_buttons_that_settle_them(db, open_items):
+    _, ann, cid, rid, twins = open_items
+    counts = queries.counts(db)
+    html = review_page.render(BASE, "pco_sync", counts, "conflicts",
+                              queries.items(db, "conflicts"), {"names": "pco_wins"})
+    assert "Person: Annie Lee" in html
+    assert "<td>Ann</td><td>Anna</td><td>Annie</td>" in html  # agreed, PCO, local
+    assert f"data-kind='conflicts' data-action='local' data-ids='[{cid}]'" in html
+    assert "<option value='pco_wins' selected>pco_wins</option>" in html
+    assert f"Conflicts <span class='count'>{counts['conflicts']}</span>" in html
+    html = review_page.render(BASE, "pco_sync", counts, "matches",
+                              queries.items(db, "matches"), {})
+    assert "Local person %d" % twins[0] in html and "sam2@example.org" in html
+    assert f"data-ids='[{rid}]' data-value='{twins[1]}'" in html
+    assert f"href='/dags/pco_sync/runs/pull-1'" in html
+
+
+def test_actions_apply_the_sql_functions_with_the_actor(db, open_items):
+    _, ann, cid, rid, twins = open_items
+    (log_id,) = actions.act(db, "conflicts", "value", [cid], "carol", "Ann-Marie")
+    assert value(db, "SELECT first_name FROM church.people WHERE id = %s", ann) == "Ann-Marie"
+    assert value(db, "SELECT actor, action FROM sync.resolution_log WHERE id = %s", log_id) == (
+        "carol", "conflict:value")
+    actions.act(db, "matches", "link", [rid], "carol", twins[1])
+    assert value(db, "SELECT decision, decided_person_id, decided_by FROM sync.match_review "
+                     "WHERE id = %s", rid) == ("link", twins[1], "carol")
+    history = queries.history(db, "person", ann)
+    assert [h["action"] for h in history] == ["conflict:value"]
+
+
+@pytest.mark.parametrize("kind, action, ids, value_, says", [
+    ("conflicts", "explode", [1], None, "no action 'explode'"),
+    ("conflicts", "local", [], None, "ids must be a non-empty list"),
+    ("conflicts", "local", ["1; DROP"], None, "ids must be a non-empty list"),
+    ("conflicts", "value", [1, 2], "x", "one item at a time"),
+    ("conflicts", "value", [1], "  ", "needs a value"),
+    ("matches", "link", [1], None, "needs a person id"),
+])
+def test_bad_requests_are_refused_before_the_database(db, kind, action, ids, value_, says):
+    with pytest.raises(ReviewError, match=says):
+        actions.act(db, kind, action, ids, "carol", value_)
+
+
+def test_what_the_database_refuses_is_a_clear_error_and_changes_nothing(db, open_items):
+    _, ann, cid, rid, twins = open_items
+    with pytest.raises(ReviewError, match="is not a candidate of match review"):
+        actions.act(db, "matches", "link", [rid], "carol", ann)
+    with pytest.raises(ReviewError, match="no conflict 999999"):
+        actions.act(db, "conflicts", "pco", [cid, 999999], "carol")  # all or none
+    assert value(db, "SELECT resolved_at IS NULL FROM sync.conflicts WHERE id = %s", cid)
+    assert value(db, "SELECT first_name FROM church.people WHERE id = %s", ann) == "Annie"
+    assert value(db, "SELECT count(*) FROM sync.resolution_log") == 0

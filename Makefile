@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 
 export PYTHONPATH := $(ROOT):$(ROOT)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: venv test bench demo airflow full-sync clean
+.PHONY: venv chromium test bench demo airflow full-sync clean
 
 venv: $(STAMP)
 
@@ -30,8 +30,22 @@ $(STAMP): $(ROOT)/requirements.txt $(ROOT)/plugins/pyproject.toml
 	else $(VPY) -m pip install --quiet --disable-pip-version-check --no-deps -e $(ROOT)/plugins; fi
 	@touch $@
 
-test: venv
+test: venv chromium
 	cd $(ROOT) && $(VPY) -m pytest tests -q
+
+# The review page's browser test drives Debian's chromium through Playwright (Playwright's own
+# browser download needs the internet). Installed here when missing and we may (root + apt).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || [ -n "$$PCO_SYNC_CHROMIUM" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser test (apt-get install chromium) ..."; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+	      || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
+	  else \
+	    echo "The browser test needs Chromium. Install it with:  sudo apt-get install -y chromium" >&2; \
+	    echo "(or set PCO_SYNC_CHROMIUM to a Chrome or Chromium binary)" >&2; exit 1; \
+	  fi; }
 
 bench: venv
 	@if [ -f $(ROOT)/bench/__main__.py ]; then \

@@ -12,6 +12,8 @@ import json
 from contextlib import closing
 from typing import Any
 
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
@@ -38,9 +40,6 @@ def _policy() -> dict:
 
 
 def router(url_prefix: str) -> APIRouter:
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
-    from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
-
     read = [Depends(requires_access_dag("GET"))]
     edit = [Depends(requires_access_dag("PUT"))]
     start = [Depends(requires_access_dag("POST", DagAccessEntity.RUN))]

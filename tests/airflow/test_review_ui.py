@@ -1,0 +1,212 @@
+"""The PCO Sync page on a real Airflow API server (simple auth manager, three users: admin,
+an editor with the "user" role, a read-only viewer) over the test church database:
+
+- permissions: no login is 401; the viewer reads the page and its API but cannot act, save
+  policies or start a run (403), and nothing changes;
+- each action through the page's HTTP API, with its effect after the next run (pull and
+  push against the simulator): keep local reaches PCO, a match link is in church.people;
+- policies saved on the page are the Variable the merge reads; Sync now queues a run;
+- a real browser (Debian's chromium driven by Playwright) logs in, opens the page from
+  Airflow's menu, resolves a conflict and a match review with the buttons; screenshots are
+  saved in the test's output folder (and copied to .local/test-output/review-ui/).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+import requests
+
+from devkit import devdb, local_airflow
+from push_helpers import DEFAULT, pull, push_people, value
+from review_helpers import conflict_and_review
+from servers import free_port, stop, wait_until_up
+from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
+from test_dag_e2e import ROOT
+
+AIRFLOW_HOME = E2E_HOME.parent / (E2E_HOME.name + "-review-ui")
+SHOTS = ROOT / ".local" / "test-output" / "review-ui"
+USERS = {"admin": "admin", "editor": "user", "viewer": "viewer"}  # name: simple auth role
+PAGE = "/pco-sync/review/pco_sync"
+
+pytestmark = pytest.mark.airflow
+
+
+@pytest.fixture(scope="module")
+def server(db_url):
+    """(base URL, {user: headers}) of an API server whose church_db is the test database."""
+    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    env.update({
+        "PCO_SYNC_AIRFLOW_HOME": str(AIRFLOW_HOME),
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/"})
+    subprocess.run([str(ROOT / "bin" / "airflow"), "dags", "reserialize"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    env[devdb.ENV_AIRFLOW_CONN] = devdb.airflow_conn_uri(db_url)  # church_db: the test database
+    env = local_airflow.prepare(AIRFLOW_HOME, env=env, sim_port=free_port())
+    log = open(AIRFLOW_HOME / "review-ui-test.log", "w")
+    proc = subprocess.Popen([str(ROOT / "bin" / "airflow"), "api-server", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(f"{base}/api/v2/monitor/health", proc)
+        passwords = json.loads((AIRFLOW_HOME / "simple_auth_manager_passwords.json.generated")
+                               .read_text())
+        headers = {}
+        for user in USERS:
+            token = requests.post(f"{base}/auth/token", json={"username": user,
+                                                              "password": passwords[user]},
+                                  timeout=30)
+            assert token.status_code == 201, token.text
+            headers[user] = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        yield base, headers, passwords
+    finally:
+        stop([proc])
+        log.close()
+
+
+def act(server, user, kind, action, ids, value_=None):
+    base, headers, _ = server
+    return requests.post(f"{base}{PAGE}/api/act", headers=headers[user], timeout=60,
+                         json={"kind": kind, "action": action, "ids": ids, "value": value_})
+
+
+def test_reading_needs_a_login_and_acting_needs_edit_access(db, db_url, sim, server):
+    base, headers, _ = server
+    _, ann, cid, rid, twins = conflict_and_review(db, db_url, sim)
+    assert requests.get(base + PAGE, timeout=30).status_code == 401
+    page = requests.get(base + PAGE, headers=headers["viewer"], timeout=30)
+    assert page.status_code == 200 and "Annie Lee" in page.text
+    counts = requests.get(f"{base}{PAGE}/api/counts", headers=headers["viewer"], timeout=30)
+    assert counts.json()["conflicts"] == 1 and counts.json()["matches"] == 1
+
+    assert act(server, "viewer", "conflicts", "pco", [cid]).status_code == 403
+    assert act(server, "viewer", "matches", "create", [rid]).status_code == 403
+    assert requests.put(f"{base}{PAGE}/api/policy", json={"names": "pco_wins"},
+                        headers=headers["viewer"], timeout=30).status_code == 403
+    assert requests.post(f"{base}{PAGE}/api/sync-now", json={}, headers=headers["viewer"],
+                         timeout=30).status_code == 403
+    assert value(db, "SELECT resolved_at IS NULL FROM sync.conflicts WHERE id = %s", cid)
+    assert value(db, "SELECT decision FROM sync.match_review WHERE id = %s", rid) is None
+    assert value(db, "SELECT count(*) FROM sync.resolution_log") == 0
+
+
+def test_actions_through_the_api_take_effect_on_the_next_run(db, db_url, sim, server):
+    base, headers, _ = server
+    client, ann, cid, rid, (sam1, sam2) = conflict_and_review(db, db_url, sim)
+    answer = act(server, "editor", "conflicts", "local", [cid])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["message"] == "Keep local: done for 1 item."
+    answer = act(server, "editor", "matches", "link", [rid], sam2)
+    assert answer.status_code == 200, answer.text
+    # refused: clear words, nothing changed
+    again = act(server, "editor", "conflicts", "pco", [cid])
+    assert again.status_code == 400 and "already resolved" in again.json()["detail"]
+    assert act(server, "editor", "conflicts", "explode", [cid]).status_code == 400
+
+    pull(client, db, db_url, "run-2")
+    push_people(db, client, "run-2", DEFAULT)
+    ann_pco = value(db, "SELECT pco_id FROM church.people WHERE id = %s", ann)
+    assert sim.store.get("people", ann_pco)["first_name"] == "Annie"  # PCO holds the local value
+    sam_pco = value(db, "SELECT pco_id FROM sync.match_review WHERE id = %s", rid)
+    assert value(db, "SELECT pco_id FROM church.people WHERE id = %s", sam2) == sam_pco
+    assert value(db, "SELECT resolved_at IS NOT NULL FROM sync.match_review WHERE id = %s", rid)
+    counts = pull(client, db, db_url, "run-3")["people"]
+    assert counts["conflicts"] == 0 and counts["needs_review"] == 0
+    history = requests.get(f"{base}{PAGE}/api/history", params={"entity": "person", "local_id": ann},
+                           headers=headers["viewer"], timeout=30).json()
+    assert [(h["actor"], h["action"]) for h in history] == [("editor", "conflict:local")]
+
+
+def test_policies_and_sync_now(db, server):
+    base, headers, _ = server
+    bad = requests.put(f"{base}{PAGE}/api/policy", json={"names": "coin_toss"},
+                       headers=headers["editor"], timeout=30)
+    assert bad.status_code == 400 and "unknown policy 'coin_toss'" in bad.text
+    saved = requests.put(f"{base}{PAGE}/api/policy", headers=headers["editor"], timeout=30,
+                         json={"names": "pco_wins", "emails": "manual", "addresses": "newest_wins"})
+    assert saved.status_code == 200, saved.text
+    variable = requests.get(f"{base}/api/v2/variables/pco_sync_conflict_policy",
+                            headers=headers["admin"], timeout=30).json()
+    assert json.loads(variable["value"]) == {"addresses": "newest_wins", "names": "pco_wins"}
+    page = requests.get(base + PAGE + "?kind=conflicts", headers=headers["viewer"], timeout=30)
+    assert "<option value='newest_wins' selected>" in page.text
+
+    started = requests.post(f"{base}{PAGE}/api/sync-now", json={}, headers=headers["editor"],
+                            timeout=30)
+    assert started.status_code == 200, started.text
+    run_id = started.json()["dag_run_id"]
+    run = requests.get(f"{base}/api/v2/dags/pco_sync/dagRuns/{run_id}", headers=headers["admin"],
+                       timeout=30).json()
+    assert run["run_type"] == "manual" and run["triggered_by"] == "ui"
+    assert run["triggering_user_name"] == "editor"
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    pytest.fail("No Chromium for the browser test: `make test` installs Debian's chromium "
+                "(as root: apt-get install -y chromium); or set PCO_SYNC_CHROMIUM")
+
+
+def test_a_person_settles_a_conflict_and_a_match_in_a_real_browser(db, db_url, sim, server,
+                                                                     tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, _, passwords = server
+    _, ann, cid, rid, (sam1, sam2) = conflict_and_review(db, db_url, sim)
+    shots = []
+
+    def shot(page, name):
+        path = tmp_path / f"{len(shots) + 1:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        shots.append(path)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.environ.get("PCO_SYNC_CHROMIUM") or chromium(),
+                                    args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{base}/auth/login/")
+            page.get_by_label("Username").fill("editor")
+            page.get_by_label("Password").fill(passwords["editor"])
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(lambda url: "/auth/login" not in url)
+            # Airflow's menu has the page; it opens inside the UI.
+            page.goto(f"{base}/plugin/pco-sync")
+            frame = page.frame_locator("iframe")
+            expect(frame.get_by_text("Person: Annie Lee")).to_be_visible(timeout=60_000)
+            shot(page, "menu-page")
+
+            page.goto(f"{base}{PAGE}?kind=conflicts")
+            row = page.locator("tr", has=page.locator(f"input.pick[value='{cid}']"))
+            row.get_by_role("button", name="Keep local").click()
+            expect(page.locator("#notice")).to_have_text("Keep local: done for 1 item.")
+            expect(page.get_by_text("No open conflicts.")).to_be_visible()
+            shot(page, "conflict-kept-local")
+
+            page.goto(f"{base}{PAGE}?kind=matches")
+            card = page.locator("div.card", has_text=f"Local person {sam2}")
+            card.get_by_role("button", name="Link to this person").click()
+            expect(page.locator("#notice")).to_have_text("Link to this person: done for 1 item.")
+            expect(page.get_by_text("Decided by editor: link")).to_be_visible()
+            shot(page, "match-linked")
+        finally:
+            browser.close()
+    out = SHOTS
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for path in shots:
+        shutil.copy(path, out / path.name)
+    assert value(db, "SELECT resolution, resolved_by FROM sync.conflicts WHERE id = %s",
+                 cid) == ("local", "editor")
+    assert value(db, "SELECT decision, decided_person_id FROM sync.match_review WHERE id = %s",
+                 rid) == ("link", sam2)

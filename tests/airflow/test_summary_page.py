@@ -27,15 +27,19 @@ def load_plugin():
     return module
 
 
-def test_plugin_adds_a_tab_to_every_dag_run_served_by_its_own_route():
+def test_plugin_adds_a_tab_to_every_dag_run_and_a_page_to_the_menu():
     plugin = load_plugin()
-    (view,) = plugin.PcoSyncPlugin.external_views
+    menu, view = plugin.PcoSyncPlugin.external_views
+    assert (menu["name"], menu["destination"], menu["href"]) == (
+        "PCO Sync", "nav", URL_PREFIX + "/review/pco_sync")
     assert view["destination"] == "dag_run"
     assert view["href"] == URL_PREFIX + "/runs/{DAG_ID}/{RUN_ID}"
     (app,) = plugin.PcoSyncPlugin.fastapi_apps
     assert app["url_prefix"] == URL_PREFIX
     paths = {route.path for route in app["app"].routes}
     assert "/runs/{dag_id}/{run_id:path}" in paths
+    assert {"/review/{dag_id}", "/review/{dag_id}/api/act", "/review/{dag_id}/api/sync-now",
+            "/review/{dag_id}/api/policy"} <= paths
 
 
 def test_page_shows_counts_per_entity_and_what_did_not_finish():
@@ -66,12 +70,14 @@ def test_page_heads_with_the_run_says_what_was_not_read_and_what_needs_a_person(
     open_items = [{"kind": "conflicts", "this_run": 1, "open_now": 4}]
     html = run_summary.render("pco_sync", "manual__x", {**RUN, "summary": summary,
                                                        "conf": {"dry_run": True},
-                                                       "open_items": open_items})
+                                                       "open_items": open_items},
+                              "/plugin/pco-sync")
     assert "<title>Sync summary of pco_sync run manual__x</title>" in html
     assert "<h2>Sync summary of pco_sync run manual__x</h2>" in html
     assert "<td class='status' colspan='6'>not read: no access" in html
     assert "class='banner'><b>Dry run:</b> nothing was sent to PCO" in html
     assert "<tr><th>conflicts</th><td>1</td><td>4</td></tr>" in html
+    assert "<a target='_top' href='/plugin/pco-sync'>Settle them on the PCO Sync page</a>" in html
     assert "overflow-x:auto" in html  # wide tables scroll inside the tab instead of hiding columns
     plain = run_summary.render("pco_sync", "manual__x", RUN)
     assert "Dry run" not in plain and "Needs a person" not in plain

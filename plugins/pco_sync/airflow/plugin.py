@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from pco_sync.airflow import backports
 
 URL_PREFIX = "/pco-sync"
+NAV_ROUTE = "pco-sync"  # the UI shows the page at /plugin/<this>, inside its own frame
 
 
 def _app() -> FastAPI:
@@ -30,7 +31,7 @@ def _app() -> FastAPI:
         from pco_sync.airflow import summary_page
 
         run = summary_page.load(dag_id, run_id)
-        return HTMLResponse(summary_page.render(dag_id, run_id, run, review_url(dag_id)),
+        return HTMLResponse(summary_page.render(dag_id, run_id, run, f"/plugin/{NAV_ROUTE}"),
                             status_code=200 if run else 404)
 
     from pco_sync.airflow import review_api
@@ -54,7 +55,7 @@ class PcoSyncPlugin(AirflowPlugin):
         "name": "PCO Sync",
         "href": review_url("pco_sync"),
         "destination": "nav",
-        "url_route": "pco-sync",
+        "url_route": NAV_ROUTE,
     }, {
         "name": "Sync summary",
         "href": URL_PREFIX + "/runs/{DAG_ID}/{RUN_ID}",

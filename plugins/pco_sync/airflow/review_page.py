@@ -81,7 +81,7 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
         f"{escape(label)} <span class='count{'' if counts.get(key) else ' zero'}'>"
         f"{counts.get(key, 0)}</span></a>" for key, label, _ in KINDS)
     total = sum(counts.values())
-    head = (f"<p>{total} open item{'s' if total != 1 else ''} need a person across all runs "
+    head = (f"<p>{total} open item{'s need' if total != 1 else ' needs'} a person across all runs "
             f"of <code>{escape(dag_id)}</code>, newest first. "
             f"<button id='sync-now' onclick=\"call(API + '/sync-now', {{}})\">Sync now</button> "
             f"<a href='{escape(base)}/history'>Decision history</a></p>")
@@ -137,7 +137,8 @@ def _conflicts(base, dag_id, items, filters):
                 f" &middot; all {len(ids)}: "
                 + _button("conflicts", "local", "Keep local", ids)
                 + _button("conflicts", "pco", "Take PCO", ids) + "</th></tr>")
-        field = c["field"] if c["entity"] in ("person", "family") else f"{c['entity']} {c['field']}"
+        field = (c["field"] if c["entity"] in ("person", "family")
+                 else f"{c['entity']} {c['field']}").replace("_", " ")
         box = f"value-{c['id']}"
         rows.append(
             f"<tr><td><input type='checkbox' class='pick' data-kind='conflicts' value='{c['id']}'></td>"

@@ -1,7 +1,8 @@
 -- Local families PCO has no household for: one create carrying the members PCO has (people
 -- go first, so members pushed this run are there) and the primary contact, who must be
 -- in PCO. Members who are not yet follow as household memberships once they are.
--- Params: full_push.
+-- A family staff kept local after PCO deleted its household (sync.resolve_removed, the
+-- latest choice) is never created. Params: full_push.
 WITH in_pco AS (   -- local people PCO has
     SELECT p.id, p.pco_id
       FROM church.people p
@@ -29,6 +30,10 @@ decided AS (
            WHEN EXISTS (SELECT 1 FROM sync.removed_in_pco r
                          WHERE r.entity = 'family' AND r.local_id = u.id AND r.resolved_at IS NULL)
                 THEN 'removed in PCO'
+           WHEN (SELECT r.resolution FROM sync.removed_in_pco r
+                  WHERE r.entity = 'family' AND r.local_id = u.id AND r.resolved_at IS NOT NULL
+                  ORDER BY r.resolved_at DESC, r.id DESC LIMIT 1) = 'keep'
+                THEN 'kept local (removed in PCO)'
            WHEN EXISTS (SELECT 1 FROM sync.match_review m
                          WHERE m.entity = 'family' AND m.resolved_at IS NULL
                            AND m.candidates @> ARRAY[u.id])

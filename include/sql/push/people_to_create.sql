@@ -4,9 +4,14 @@
 -- before it is sent; a journal row left by an earlier attempt (a crash, no answer, a 5xx)
 -- makes it pending: the push looks for remote_id = the local id first. A create with no
 -- journal row is sent without a lookup. Params: fields, require_email, everyone (else
--- push_scope), full_push (retry failures now).
+-- push_scope), full_push (retry failures now). What staff chose for a person PCO no longer
+-- had (sync.resolve_removed, the latest choice): kept local, never created; recreate,
+-- created whatever the scope and the email rule.
 WITH unlinked AS (
-    SELECT p.*
+    SELECT p.*,
+           (SELECT r.resolution FROM sync.removed_in_pco r
+             WHERE r.entity = 'person' AND r.local_id = p.id AND r.resolved_at IS NOT NULL
+             ORDER BY r.resolved_at DESC, r.id DESC LIMIT 1) AS removal
       FROM church.people p
      WHERE p.pco_id IS NULL
 ),
@@ -16,15 +21,17 @@ decided AS (
            WHEN EXISTS (SELECT 1 FROM sync.removed_in_pco r
                          WHERE r.entity = 'person' AND r.local_id = u.id AND r.resolved_at IS NULL)
                 THEN 'removed in PCO'
+           WHEN u.removal = 'keep' THEN 'kept local (removed in PCO)'
            WHEN EXISTS (SELECT 1 FROM sync.match_review m
                          WHERE m.entity = 'person' AND m.resolved_at IS NULL
                            AND m.candidates @> ARRAY[u.id])
                 THEN 'in match review'
-           WHEN NOT %(everyone)s AND NOT EXISTS (SELECT 1 FROM push_scope s WHERE s.person_id = u.id)
+           WHEN NOT %(everyone)s AND u.removal IS DISTINCT FROM 'recreate'
+                AND NOT EXISTS (SELECT 1 FROM push_scope s WHERE s.person_id = u.id)
                 THEN 'not in a sync group'
-           WHEN %(require_email)s AND NOT EXISTS (SELECT 1 FROM church.emails e
-                                                   WHERE e.person_id = u.id
-                                                     AND btrim(e.address) <> '')
+           WHEN %(require_email)s AND u.removal IS DISTINCT FROM 'recreate'
+                AND NOT EXISTS (SELECT 1 FROM church.emails e
+                                 WHERE e.person_id = u.id AND btrim(e.address) <> '')
                 THEN 'no email'
            WHEN NOT %(full_push)s AND f.retry_after > now()
                 THEN 'waiting to retry'

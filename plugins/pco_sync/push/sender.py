@@ -15,9 +15,11 @@ A refusal (4xx) clears the row, no answer or a 5xx keeps it. Deletes that find n
 member adds PCO says exist already count as done.
 
 A refusal from PCO (4xx) fails that record only: it lands in sync.push_failures with PCO's
-detail and is retried with backoff by later runs. PCO itself failing (no answers, 5xx
-after the client's retries) three times in a row stops the push: that is an outage, not
-a record's problem. Dry run: the same planning and saving inside a transaction that is
+detail and is retried with backoff by later runs. Staff may make it due now
+(sync.retry_push_failure) or dismiss it (sync.dismiss_push_failure): a dismissed write is
+skipped while a plan asks for that very write. PCO itself failing (no answers, 5xx after
+the client's retries) three times in a row stops the push: that is an outage, not a
+record's problem. Dry run: the same planning and saving inside a transaction that is
 rolled back, with made-up ids and no requests; the operations are listed instead.
 """
 from __future__ import annotations
@@ -56,8 +58,30 @@ class Pusher:
         """Rows of include/sql/push/<name>.sql: the ops to send, and the skipped rows."""
         cur = self.conn.cursor(row_factory=psycopg.rows.dict_row)
         rows = cur.execute(sqlfiles.read(f"push/{name}.sql"), params or {}).fetchall()
+        self._skip_dismissed(rows)
         ops = [Op.from_row(r) for r in rows if not r.get("skip")]
         return ops, [r for r in rows if r.get("skip")]
+
+    def _skip_dismissed(self, rows: list[dict]) -> None:
+        """A write whose failure staff dismissed is skipped while it is that very write
+        (method, path, sent); another write of the record (it changed again) ends the
+        dismissal and is sent."""
+        entities = sorted({r["entity"] for r in rows if not r.get("skip")})
+        if not entities:
+            return
+        dismissed = {(e, k, o): (i, w) for i, e, k, o, w in self.conn.execute(
+            sqlfiles.read("push/dismissed_writes.sql"), {"entities": entities})}
+        over = []
+        for r in rows:
+            hit = None if r.get("skip") else dismissed.get((r["entity"], r["key"], r["operation"]))
+            if hit is None:
+                continue
+            if hit[1] == {"method": r["method"], "path": r["path"], "sent": r.get("sent")}:
+                r["skip"] = "dismissed by staff"
+            else:
+                over.append(hit[0])
+        if over:
+            self.conn.execute(sqlfiles.read("push/end_dismissals.sql"), {"ids": over})
 
     # ---- sending and saving ---------------------------------------------------------------
     def execute(self, ops: list[Op], save: str, *, journal: bool = False) -> list[Result]:

@@ -15,7 +15,7 @@ SELECT s.pco_id,
  WHERE s.run_id = current_setting('pco_sync.run_id')
    AND NOT EXISTS (SELECT 1 FROM sync.quarantine q
                     WHERE q.run_id = s.run_id AND q.stream = 'event_instances'
-                      AND q.pco_id = s.pco_id);
+                      AND q.pco_id = s.pco_id AND q.resolved_at IS NULL);
 ALTER TABLE merge_instances_stage ADD PRIMARY KEY (pco_id);
 ANALYZE merge_instances_stage;
 
@@ -27,7 +27,7 @@ WITH candidates AS (
      WHERE s.run_id = current_setting('pco_sync.run_id')
        AND NOT EXISTS (SELECT 1 FROM sync.quarantine q
                         WHERE q.run_id = s.run_id AND q.stream = 'events'
-                          AND q.pco_id = s.pco_id)
+                          AND q.pco_id = s.pco_id AND q.resolved_at IS NULL)
     UNION ALL
     SELECT e.item ->> 'id', e.item, 1
       FROM merge_instances_stage i

@@ -22,7 +22,8 @@ SELECT s.pco_id,
                      FROM sync.quarantine q
                     WHERE q.run_id = s.run_id
                       AND q.stream = 'households'
-                      AND q.pco_id = s.pco_id);
+                      AND q.pco_id = s.pco_id
+                      AND q.resolved_at IS NULL);
 ALTER TABLE merge_families_stage ADD PRIMARY KEY (pco_id);
 ANALYZE merge_families_stage (pco_id, primary_contact_pco_id);
 
@@ -36,12 +37,14 @@ SELECT s.pco_id AS family_pco_id, m.person_pco_id, p.id AS person_id
 ANALYZE merge_families_stage_members;
 
 -- Match: PCO id; else the one unlinked local family that holds the household's primary
--- contact (a church that kept families before the sync). Several such: review.
+-- contact (a church that kept families before the sync). Several such: review. A staff
+-- decision on the review (sync.resolve_family_match) outranks that: link to the chosen
+-- family (still only if it exists and is free), or create.
 DROP TABLE IF EXISTS merge_families;
 CREATE TEMP TABLE merge_families (
     pco_id      text PRIMARY KEY,
     family_id   bigint,
-    outcome     text NOT NULL,   -- linked, link, created, needs_review; then updated/unchanged
+    outcome     text NOT NULL,   -- linked, link, created, needs_review, ignored; then updated/unchanged
     candidates  bigint[]
 ) ON COMMIT DROP;
 
@@ -59,24 +62,49 @@ WITH candidates AS (
      WHERE NOT EXISTS (SELECT 1 FROM merge_families m WHERE m.pco_id = s.pco_id)
      GROUP BY s.pco_id
 ),
+staff AS (
+    SELECT r.pco_id, r.decision, r.decided_family_id
+      FROM sync.match_review r
+     WHERE r.entity = 'family' AND r.resolved_at IS NULL AND r.decision IN ('link', 'create')
+),
+decided AS (
+    SELECT s.pco_id,
+           CASE WHEN st.decision = 'create' THEN NULL
+                WHEN st.decision = 'link' THEN ARRAY[st.decided_family_id]
+                ELSE c.ids END AS ids
+      FROM merge_families_stage s
+      LEFT JOIN candidates c USING (pco_id)
+      LEFT JOIN staff st USING (pco_id)
+     WHERE NOT EXISTS (SELECT 1 FROM merge_families m WHERE m.pco_id = s.pco_id)
+),
 claims AS (
     SELECT ids[1] AS family_id, count(*) AS claimants
-      FROM candidates WHERE cardinality(ids) = 1 GROUP BY ids[1]
+      FROM decided WHERE cardinality(ids) = 1 GROUP BY ids[1]
 )
 -- Nobody matched: created in merge.sql, under an id drawn here from church.families' sequence.
 INSERT INTO merge_families (pco_id, family_id, outcome, candidates)
-SELECT s.pco_id,
-       CASE WHEN c.ids IS NULL
+SELECT d.pco_id,
+       CASE WHEN d.ids IS NULL
             THEN nextval((SELECT pg_get_serial_sequence('church.families', 'id')::regclass))
-            WHEN cardinality(c.ids) = 1 AND cl.claimants = 1 THEN c.ids[1] END,
-       CASE WHEN c.ids IS NULL THEN 'created'
-            WHEN cardinality(c.ids) = 1 AND cl.claimants = 1 THEN 'link'
+            WHEN cardinality(d.ids) = 1 AND cl.claimants = 1 AND free.id IS NOT NULL
+            THEN d.ids[1] END,
+       CASE WHEN d.ids IS NULL THEN 'created'
+            WHEN cardinality(d.ids) = 1 AND cl.claimants = 1 AND free.id IS NOT NULL THEN 'link'
             ELSE 'needs_review' END,
-       c.ids
-  FROM merge_families_stage s
-  LEFT JOIN candidates c USING (pco_id)
-  LEFT JOIN claims cl ON cardinality(c.ids) = 1 AND cl.family_id = c.ids[1]
- WHERE NOT EXISTS (SELECT 1 FROM merge_families m WHERE m.pco_id = s.pco_id);
+       d.ids
+  FROM decided d
+  LEFT JOIN claims cl ON cardinality(d.ids) = 1 AND cl.family_id = d.ids[1]
+  LEFT JOIN church.families free
+    ON cardinality(d.ids) = 1 AND free.id = d.ids[1] AND free.pco_id IS NULL;
+
+-- Staff chose to ignore this household (sync.ignore_match): no new review while the
+-- candidates are the ones they saw.
+UPDATE merge_families m
+   SET outcome = 'ignored'
+ WHERE m.outcome = 'needs_review'
+   AND EXISTS (SELECT 1 FROM sync.match_review r
+                WHERE r.entity = 'family' AND r.pco_id = m.pco_id AND r.decision = 'ignore'
+                  AND r.candidates = m.candidates);
 
 ANALYZE merge_families (pco_id, family_id, outcome);
 

@@ -15,7 +15,8 @@ SELECT s.pco_id,
                      FROM sync.quarantine q
                     WHERE q.run_id = s.run_id
                       AND q.stream = 'groups'
-                      AND q.pco_id = s.pco_id);
+                      AND q.pco_id = s.pco_id
+                      AND q.resolved_at IS NULL);
 ALTER TABLE merge_groups_stage ADD PRIMARY KEY (pco_id);
 ANALYZE merge_groups_stage;
 

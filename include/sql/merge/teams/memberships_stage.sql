@@ -27,7 +27,7 @@ SELECT sc.group_id,
             AT TIME ZONE 'UTC')::date                                        AS joined_at,
        NOT EXISTS (SELECT 1 FROM sync.quarantine q
                     WHERE q.run_id = s.run_id AND q.stream = 'team_assignments'
-                      AND q.pco_id = s.pco_id)                               AS passing
+                      AND q.pco_id = s.pco_id AND q.resolved_at IS NULL)     AS passing
   FROM pco_staging.team_assignments s
   JOIN merge_ms_scope sc
     ON sc.group_pco_id = s.record -> 'fetched_for' ->> 'id' AND NOT sc.gone

@@ -46,6 +46,15 @@ class SqlFilesError(RuntimeError):
     """The SQL files (include/sql) cannot be found where the settings say."""
 
 
+class QualityCheckError(RuntimeError):
+    """A row check cannot run as written (its suite file under include/gx is missing or
+    malformed, or Great Expectations failed on it): no record may pass unchecked."""
+
+
+class NoQualityResults(LookupError):
+    """No validation results are stored for that run (or stream of it)."""
+
+
 class ReviewError(ValueError):
     """A staff decision the church database refused (unknown or settled item, a choice or
     value that does not fit); nothing was changed."""

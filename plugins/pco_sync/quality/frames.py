@@ -1,12 +1,13 @@
-"""What a row check is: a Frame is one flat table of a stream's staged rows (a query in
-include/sql/quality/, plus columns derived in pandas), checked by Checks, each a list of
-Great Expectations expectations. The helpers derive the columns checks read.
+"""What a row check runs on: a Frame is one flat table of a stream's staged rows (a query in
+include/sql/quality/, plus columns derived in pandas), checked by the frame's suite file
+include/gx/expectations/<name>.json (quality.suites): the rules are data, Python only says
+which rows and how their columns are derived. The helpers derive the columns suites read.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable
 
 # Characters that make a name look present without showing anything.
@@ -14,21 +15,13 @@ INVISIBLE = re.compile(r"[\s\u00ad\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\
 
 
 @dataclass(frozen=True)
-class Check:
-    name: str  # sync.quarantine.check_name
-    detail: str  # format string over the failing row's columns
-    expectations: Callable[[object, date], list]  # (gx.expectations, today) -> [Expectation]
-
-
-@dataclass(frozen=True)
 class Frame:
-    """One flat table of a stream's staged rows, with the checks run on it."""
+    """One flat table of a stream's staged rows; its suite is the file named like it."""
 
-    name: str
+    name: str  # also its GX suite, data asset and checkpoint
     query: str  # include/sql/quality/<file>: this run's rows of the stream; first column pco_id
-    derive: Callable[[object, date], object]  # adds the checked columns to a DataFrame
-    columns: tuple[str, ...]  # reported with each failing row
-    checks: tuple[Check, ...] = field(default_factory=tuple)
+    derive: Callable[[object], object]  # adds the checked columns to a DataFrame
+    columns: tuple[str, ...]  # reported with each failing row (a detail may name them)
     # (kind, id column) when the rows are a record's contacts: a failing row quarantines
     # that contact, and the record is merged without it.
     contact: tuple[str, str] | None = None
@@ -77,19 +70,3 @@ def when(value):
 def time_ok(value) -> bool:
     """Blank, or a time that parses."""
     return value is None or when(value) is not None
-
-
-# ---- checks many frames share -----------------------------------------------------------
-def id_check() -> Check:
-    return Check("id_present", "the record has no id",
-                 lambda E, today: [E.ExpectColumnValuesToNotBeNull(column="id_value")])
-
-
-def not_null(name: str, detail: str, column_name: str) -> Check:
-    return Check(name, detail,
-                 lambda E, today: [E.ExpectColumnValuesToNotBeNull(column=column_name)])
-
-
-def true(name: str, detail: str, column_name: str) -> Check:
-    return Check(name, detail, lambda E, today: [
-        E.ExpectColumnValuesToBeInSet(column=column_name, value_set=[True])])

@@ -1,31 +1,30 @@
 """Row-level checks of a run's staged PCO records, before anything is merged.
 
-One Great Expectations suite per check of each frame of a stream (people, their emails,
-their phone numbers; households; groups, calendar and teams), run over this run's staging
-rows read in chunks into pandas. A record failing any check is quarantined
-(sync.quarantine: run, stream, PCO id, check, detail, the raw staged record); merges skip
-quarantined records and the rest proceed. A failing contact (a person's email or phone
-number) is quarantined as that contact: the person is merged without it.
+Each stream has frames (people, their emails, their phone numbers; households; groups,
+calendar and teams), each checked by its Great Expectations suite (quality.suites: the
+files under include/gx/expectations) through its checkpoint (quality.checkpoint), run with
+the Airflow run id as GX's run name over this run's staging rows, read in chunks into
+pandas. A record failing any check is quarantined (sync.quarantine: run, stream, PCO id,
+check, detail, the raw staged record); merges skip quarantined records and the rest
+proceed. A failing contact (a person's email or phone number) is quarantined as that
+contact: the person is merged without it. Each frame's result is kept in
+sync.quality_results for Data Docs (quality.docs).
 
 One open row per failure (stream, record, contact, check): found again, it is updated to the
 latest run that saw it; once a run stages the record and the check passes, it is resolved.
-
-Great Expectations is imported inside the functions: importing it takes seconds, and the
-DAG file must stay quick to parse.
 """
 from __future__ import annotations
 
 import logging
-import os
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import psycopg
 
 from pco_sync import church_db, sqlfiles
 from pco_sync.pco import resources
-from pco_sync.quality import groups, people
-from pco_sync.quality.frames import Check, Frame
+from pco_sync.quality import checkpoint, groups, people, results
+from pco_sync.quality.frames import Frame
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +38,11 @@ def frames(stream: str) -> tuple[Frame, ...]:
 
 def validate_resource(conn: psycopg.Connection, resource: str, run_id: str) -> dict:
     """validate() for each checked stream of `resource`: {stream: counts}."""
-    results = {}
+    out = {}
     for stream in resources.resource(resource).checked_streams:
-        results[stream] = validate(conn, stream, run_id)
+        out[stream] = validate(conn, stream, run_id)
         conn.commit()  # quarantine rows stay even if a gate then stops the run
-    return results
+    return out
 
 
 def validate(conn: psycopg.Connection, stream: str, run_id: str) -> dict:
@@ -60,31 +59,33 @@ def validate(conn: psycopg.Connection, stream: str, run_id: str) -> dict:
         # to import Great Expectations (10 s or more) in a run that would only do that.
         with conn.transaction():
             _write(conn, stream, table, {})
+            results.save(conn, stream, [])
         return {"checked": 0, "passed": 0, "quarantined": 0}
     import pandas as pd
 
-    context, gx = _context()
-    source = context.data_sources.add_pandas("pco_staging")
-    today = datetime.now(timezone.utc).date()
+    context = checkpoint.context()
+    run = checkpoint.run_id(run_id)
+    today = datetime.now(timezone.utc).date()  # the suites' {"$PARAMETER": "today"}
     failures: dict[tuple, list[str]] = {}  # (pco_id, contact kind, contact id, check)
+    summaries = []
 
     with conn.transaction():
         for frame in frames(stream):
-            batches = source.add_dataframe_asset(frame.name).add_batch_definition_whole_dataframe(
-                "chunk")
-            suites = [(check, _suite(context, gx, frame, check, today)) for check in frame.checks]
+            gx_checkpoint = checkpoint.checkpoint(context, frame)
+            summary = results.Summary(stream, frame)
             with conn.cursor(name=f"quality_{frame.name}") as cur:
                 cur.execute(frame.query)
-                while rows := cur.fetchmany(CHUNK_ROWS):
-                    df = pd.DataFrame(rows, columns=[d.name for d in cur.description],
-                                      dtype=object)
-                    df = frame.derive(df, today)
-                    batch = batches.get_batch(batch_parameters={"dataframe": df})
-                    for check, suite in suites:
-                        for row in _failing_rows(batch, suite, frame, check):
-                            failures.setdefault(_key(frame, check, row), []).append(
-                                _detail(check.detail, row))
+                for rows in _chunks(cur):
+                    df = frame.derive(pd.DataFrame(
+                        rows, columns=[d.name for d in cur.description], dtype=object))
+                    validation = checkpoint.validate(gx_checkpoint, df, run, today)
+                    for check, detail, row in results.failures(validation, frame):
+                        failures.setdefault(_key(frame, check, row), []).append(
+                            _detail(detail, row))
+                    summary.add(validation, len(rows))
+            summaries.append(summary)
         _write(conn, stream, table, failures)
+        results.save(conn, stream, summaries)
         checked, quarantined = conn.execute(counts, {"stream": stream}).fetchone()
     by_check: dict[str, int] = {}
     for *_, name in failures:
@@ -94,66 +95,34 @@ def validate(conn: psycopg.Connection, stream: str, run_id: str) -> dict:
     return {"checked": checked, "passed": checked - quarantined, "quarantined": quarantined}
 
 
-def _context():
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage reports from a task
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (DataContextConfig,
-                                                            InMemoryStoreBackendDefaults,
-                                                            ProgressBarsConfig)
-
-    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(),
-                               progress_bars=ProgressBarsConfig(globally=False),
-                               analytics_enabled=False)
-    return gx.get_context(mode="ephemeral", project_config=config), gx
+def _chunks(cur):
+    """The cursor's rows, CHUNK_ROWS at a time; one empty chunk when there are none, so a
+    frame without rows (people without emails) still has a result."""
+    rows = cur.fetchmany(CHUNK_ROWS)
+    yield rows
+    while rows := cur.fetchmany(CHUNK_ROWS):
+        yield rows
 
 
-def _suite(context, gx, frame: Frame, check: Check, today: date):
-    suite = gx.ExpectationSuite(name=f"{frame.name}.{check.name}")
-    for expectation in check.expectations(gx.expectations, today):
-        suite.add_expectation(expectation)
-    return context.suites.add(suite)
-
-
-def _failing_rows(batch, suite, frame: Frame, check: Check) -> list[dict]:
-    result = batch.validate(suite, result_format={
-        "result_format": "COMPLETE", "unexpected_index_column_names": list(frame.columns)})
-    rows = []
-    for r in result.results:
-        info = r.exception_info or {}
-        if info.get("raised_exception"):
-            # A check that could not run must not let records through unchecked.
-            raise RuntimeError(f"quality check {check.name} on {frame.name} could not run: "
-                               f"{info.get('exception_message')}")
-        if not r.success:
-            rows.extend(r.result.get("unexpected_index_list") or [])
-    return rows
-
-
-def _key(frame: Frame, check: Check, row: dict) -> tuple:
+def _key(frame: Frame, check: str, row: dict) -> tuple:
     """The failure's quarantine key: the record, the contact when the frame's rows are
     contacts (an id-less contact: None), the check."""
     if frame.contact is None:
-        return row["pco_id"], None, None, check.name
+        return row["pco_id"], None, None, check
     kind, id_column = frame.contact
     contact_id = row.get(id_column)
     contact_id = None if _missing(contact_id) or contact_id == "" else str(contact_id)
-    return row["pco_id"], kind, contact_id, check.name
+    return row["pco_id"], kind, contact_id, check
 
 
 def _detail(template: str, row: dict) -> str:
-    values = {k: (None if _missing(v) else _short(v)) for k, v in row.items()}
+    values = {k: (None if _missing(v) else results.short(v)) for k, v in row.items()}
     values.update({k: None for k in re.findall(r"\{(\w+)", template) if k not in values})
     return template.format(**values)
 
 
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and value != value)
-
-
-def _short(value, limit: int = 120):
-    if isinstance(value, str) and len(value) > limit:
-        return value[:limit] + f"... ({len(value)} characters)"
-    return value
 
 
 def _write(conn, stream: str, table, failures: dict) -> None:

@@ -21,7 +21,8 @@ import pytest
 import requests
 
 from devkit import devdb, local_airflow
-from push_helpers import DEFAULT, pull, push_people, value
+from pipeline import sync
+from push_helpers import DEFAULT, client_for, local_person, pull, push_people, value
 from review_helpers import conflict_and_review
 from servers import free_port, stop, wait_until_up
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
@@ -123,6 +124,60 @@ def test_actions_through_the_api_take_effect_on_the_next_run(db, db_url, sim, se
     history = requests.get(f"{base}{PAGE}/api/history", params={"entity": "person", "local_id": ann},
                            headers=headers["viewer"], timeout=30).json()
     assert [(h["actor"], h["action"]) for h in history] == [("editor", "conflict:local")]
+
+
+def test_quarantine_removals_and_push_failures_through_the_api(db, db_url, sim, server):
+    base, headers, _ = server
+    client = client_for(sim)
+    # a push failure: PCO refuses gender "X"
+    bad = local_person(db, "Bad", "Gender", email="bad@example.org", gender="X")
+    dee = local_person(db, "Dee", "Doe", email="dee@example.org")
+    assert push_people(db, client, "run-1", DEFAULT)["failed"] == 1
+    failure = value(db, "SELECT id FROM sync.push_failures WHERE resolved_at IS NULL")
+    # removed in PCO: Dee deleted there, found gone by a full pull
+    dee_pco = value(db, "SELECT pco_id FROM church.people WHERE id = %s", dee)
+    sim.store.delete_person(dee_pco)
+    # quarantined: a PCO person whose email is not one
+    odd = sim.store.insert("people", {"first_name": "Odd", "last_name": "Email",
+                                      "status": "active", "child": False})["id"]
+    sim.store.insert("emails", {"person_id": odd, "address": "two@@example.org",
+                                "location": "Home", "primary": True, "blocked": False})
+    sync(sim, db_url, "run-2", ("people",), accept_mass_leaves=True)
+    db.commit()
+    counts = requests.get(f"{base}{PAGE}/api/counts", headers=headers["viewer"], timeout=30).json()
+    assert (counts["push_failures"], counts["removed"], counts["quarantine"]) == (1, 1, 1)
+    removed = value(db, "SELECT id FROM sync.removed_in_pco WHERE resolved_at IS NULL")
+    quarantined = value(db, "SELECT id FROM sync.quarantine WHERE resolved_at IS NULL")
+    items = requests.get(f"{base}{PAGE}/api/items/quarantine", headers=headers["viewer"],
+                         timeout=30).json()["items"]
+    assert items[0]["check_name"] and items[0]["payload"]["id"] == odd
+    for kind, action, ids in (("removed", "recreate", [removed]),
+                              ("quarantine", "dismiss", [quarantined]),
+                              ("push_failures", "retry", [failure])):
+        assert act(server, "viewer", kind, action, ids).status_code == 403
+
+    assert act(server, "editor", "removed", "recreate", [removed]).status_code == 200
+    assert act(server, "editor", "quarantine", "dismiss", [quarantined]).status_code == 200
+    db.execute("UPDATE church.people SET gender = 'F' WHERE id = %s", (bad,))
+    db.commit()
+    retried = act(server, "editor", "push_failures", "retry", [failure])
+    assert retried.status_code == 200, retried.text
+    assert "started" in retried.json()["message"] and retried.json()["dag_run_id"]
+
+    # the next run: Dee created again in PCO, the odd email taken as it is, Bad Gender sent
+    sync(sim, db_url, "run-3", ("people",))
+    db.commit()
+    assert push_people(db, client, "run-3", DEFAULT)["created"] == 2
+    new_dee = value(db, "SELECT pco_id FROM church.people WHERE id = %s", dee)
+    assert new_dee and new_dee != dee_pco and sim.store.get("people", new_dee)["first_name"] == "Dee"
+    assert value(db, "SELECT e.address FROM church.emails e JOIN church.people p "
+                     "ON p.id = e.person_id WHERE p.pco_id = %s", odd) == "two@@example.org"
+    assert value(db, "SELECT pco_id IS NOT NULL FROM church.people WHERE id = %s", bad)
+    assert requests.get(f"{base}{PAGE}/api/counts", headers=headers["viewer"],
+                        timeout=30).json() | {"conflicts": 0} == dict.fromkeys(counts, 0)
+    actions = [h["action"] for h in requests.get(f"{base}{PAGE}/api/history",
+                                                 headers=headers["viewer"], timeout=30).json()]
+    assert sorted(actions) == ["push_failure:retry", "quarantine:dismiss", "removed:recreate"]
 
 
 def test_policies_and_sync_now(db, server):

@@ -118,9 +118,16 @@ def router(url_prefix: str) -> APIRouter:
                                       user.get_name(), body.get("value"))
             except ReviewError as exc:
                 raise HTTPException(400, str(exc)) from None
-        label = actions.ACTIONS[kind][action].label
-        return {"log_ids": log_ids,
-                "message": f"{label}: done for {len(log_ids)} item{'s' if len(log_ids) != 1 else ''}."}
+        chosen = actions.ACTIONS[kind][action]
+        message = f"{chosen.label}: done for {len(log_ids)} item{'s' if len(log_ids) != 1 else ''}."
+        answer = {"log_ids": log_ids, "message": message}
+        if chosen.starts_run:
+            if _may_start_runs(dag_id, user):
+                answer["dag_run_id"] = _start_run(dag_id, user)
+                answer["message"] += f" Run {answer['dag_run_id']} started."
+            else:
+                answer["message"] += " The next run sends it."
+        return answer
 
     @api.put("/api/policy", dependencies=edit)
     def policy(dag_id: str, body: dict[str, Any] = Body(...)) -> dict:
@@ -140,16 +147,30 @@ def router(url_prefix: str) -> APIRouter:
 
     @api.post("/api/sync-now", dependencies=start)
     def sync_now(dag_id: str, user: GetUserDep) -> dict:
-        from airflow.api.common.trigger_dag import trigger_dag
-        from airflow.exceptions import DagNotFound, DagRunAlreadyExists
-        from airflow.utils.types import DagRunTriggeredByType
-
-        try:
-            run = trigger_dag(dag_id, triggered_by=DagRunTriggeredByType.UI,
-                              triggering_user_name=user.get_name(), conf={})
-        except (DagNotFound, DagRunAlreadyExists) as exc:
-            raise HTTPException(409, str(exc)) from None
-        return {"dag_run_id": run.run_id,
-                "message": f"Run {run.run_id} started; it is listed under the DAG's runs."}
+        run_id = _start_run(dag_id, user)
+        return {"dag_run_id": run_id,
+                "message": f"Run {run_id} started; it is listed under the DAG's runs."}
 
     return api
+
+
+def _may_start_runs(dag_id: str, user) -> bool:
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+
+    return get_auth_manager().is_authorized_dag(method="POST", access_entity=DagAccessEntity.RUN,
+                                                details=DagDetails(id=dag_id), user=user)
+
+
+def _start_run(dag_id: str, user) -> str:
+    """A manual run of `dag_id` as Airflow's own Trigger button makes it."""
+    from airflow.api.common.trigger_dag import trigger_dag
+    from airflow.exceptions import DagNotFound, DagRunAlreadyExists
+    from airflow.utils.types import DagRunTriggeredByType
+
+    try:
+        run = trigger_dag(dag_id, triggered_by=DagRunTriggeredByType.UI,
+                          triggering_user_name=user.get_name(), conf={})
+    except (DagNotFound, DagRunAlreadyExists) as exc:
+        raise HTTPException(409, str(exc)) from None
+    return run.run_id

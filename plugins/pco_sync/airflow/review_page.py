@@ -173,14 +173,14 @@ def _matches(base, dag_id, items, filters):
             + (f"family: {escape(c['family'])}<br>" if c.get("family") else "")
             + (f"members: {escape(', '.join(c['members']))}<br>" if c.get("members") else "")
             + (f"<span class='muted'>linked to PCO {escape(c['pco_id'])}</span><br>" if c.get("pco_id") else "")
-            + _button("matches", "link", "Link to this person", [m["id"]], value=c["id"])
+            + _button("matches", "link", f"Link to this {m['entity']}", [m["id"]], value=c["id"])
             + "</div>" for c in m["candidates"])
         cards.append(
             f"<h3><input type='checkbox' class='pick' data-kind='matches' value='{m['id']}'> "
             f"{escape(m['pco_name'])}: {escape(m['reason'])} "
             f"<span class='muted'>(found by {_run(dag_id, m['run_id'])})</span></h3>{decided}"
             f"<div class='cards'>{pco}{local}</div><p>"
-            + _button("matches", "create", "Create as a new person", [m["id"]])
+            + _button("matches", "create", f"Create as a new {m['entity']}", [m["id"]])
             + _button("matches", "ignore", "Ignore", [m["id"]]) + "</p>")
     return bulk + "".join(cards)
 

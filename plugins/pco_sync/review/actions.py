@@ -20,6 +20,7 @@ class Action:
     takes: str | None = None  # "value" or "person_id": what the person gives besides ids
     bulk: bool = True      # may apply to many items at once
     confirm: str | None = None  # asked before an action that cannot be undone
+    starts_run: bool = False  # "now": the page also starts a sync run when the person may
 
 
 ACTIONS: dict[str, dict[str, Action]] = {
@@ -37,6 +38,20 @@ ACTIONS: dict[str, dict[str, Action]] = {
         "create": Action("Create as a new person", "review/resolve_matches.sql",
                          (("person_id", None),)),
         "ignore": Action("Ignore", "review/ignore_matches.sql"),
+    },
+    "quarantine": {
+        "dismiss": Action("Dismiss", "review/dismiss_quarantine.sql"),
+    },
+    "removed": {
+        "keep": Action("Keep (local only)", "review/resolve_removed.sql", (("choice", "keep"),)),
+        "delete": Action("Delete locally", "review/resolve_removed.sql", (("choice", "delete"),),
+                         confirm="Delete these records from the church database?"),
+        "recreate": Action("Create again in PCO", "review/resolve_removed.sql",
+                           (("choice", "recreate"),)),
+    },
+    "push_failures": {
+        "retry": Action("Retry now", "review/retry_push_failures.sql", starts_run=True),
+        "dismiss": Action("Dismiss", "review/dismiss_push_failures.sql"),
     },
 }
 

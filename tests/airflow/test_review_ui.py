@@ -151,6 +151,16 @@ def test_quarantine_removals_and_push_failures_through_the_api(db, db_url, sim, 
     items = requests.get(f"{base}{PAGE}/api/items/quarantine", headers=headers["viewer"],
                          timeout=30).json()["items"]
     assert items[0]["check_name"] and items[0]["payload"]["id"] == odd
+    docs = requests.get(f"{base}{PAGE}/quality", params={"run_id": "run-2", "stream": "people"},
+                        headers=headers["viewer"], timeout=60)
+    assert docs.status_code == 200 and "run-2" in docs.text and "two@@example.org" in docs.text
+    assert requests.get(f"{base}{PAGE}/quality", params={"run_id": "no-such-run"},
+                        headers=headers["viewer"], timeout=60).status_code == 404
+    assert requests.get(f"{base}{PAGE}/quality", params={"run_id": "run-2"},
+                        timeout=60).status_code == 401
+    checked = act(server, "editor", "quarantine", "check", [quarantined])
+    assert checked.status_code == 200, checked.text  # still failing: the row stays open
+    assert value(db, "SELECT resolved_at IS NULL FROM sync.quarantine WHERE id = %s", quarantined)
     for kind, action, ids in (("removed", "recreate", [removed]),
                               ("quarantine", "dismiss", [quarantined]),
                               ("push_failures", "retry", [failure])):
@@ -177,7 +187,8 @@ def test_quarantine_removals_and_push_failures_through_the_api(db, db_url, sim, 
                         timeout=30).json() | {"conflicts": 0} == dict.fromkeys(counts, 0)
     actions = [h["action"] for h in requests.get(f"{base}{PAGE}/api/history",
                                                  headers=headers["viewer"], timeout=30).json()]
-    assert sorted(actions) == ["push_failure:retry", "quarantine:dismiss", "removed:recreate"]
+    assert sorted(actions) == ["push_failure:retry", "quarantine:check", "quarantine:dismiss",
+                               "removed:recreate"]
 
 
 def test_policies_and_sync_now(db, server):

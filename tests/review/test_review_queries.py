@@ -8,6 +8,7 @@ import pytest
 from pco_sync.airflow import review_page
 from pco_sync.errors import ReviewError
 from pco_sync.review import actions, queries
+from pipeline import sync
 from push_helpers import value
 from review_helpers import conflict_and_review
 
@@ -94,3 +95,29 @@ def test_what_the_database_refuses_is_a_clear_error_and_changes_nothing(db, open
     assert value(db, "SELECT resolved_at IS NULL FROM sync.conflicts WHERE id = %s", cid)
     assert value(db, "SELECT first_name FROM church.people WHERE id = %s", ann) == "Annie"
     assert value(db, "SELECT count(*) FROM sync.resolution_log") == 0
+
+
+def test_check_again_revalidates_the_staged_record(db, db_url, sim):
+    odd = sim.store.insert("people", {"first_name": "Odd", "last_name": "Email",
+                                      "status": "active", "child": False})["id"]
+    sim.store.insert("emails", {"person_id": odd, "address": "two@@example.org",
+                                "location": "Home", "primary": True, "blocked": False})
+    sync(sim, db_url, "run-1", ("people",))
+    db.commit()
+    (qid,) = [q["id"] for q in queries.items(db, "quarantine")]
+    # unchanged: still failing, still open, audited as checked
+    (log_id,) = actions.act(db, "quarantine", "check", [qid], "dora")
+    assert value(db, "SELECT resolved_at IS NULL FROM sync.quarantine WHERE id = %s", qid)
+    assert value(db, "SELECT action, after FROM sync.resolution_log WHERE id = %s", log_id) == (
+        "quarantine:check", {"passes": False})
+    # the staged record as a fixed check would now see it: passes, the row resolves
+    db.execute("UPDATE pco_staging.people SET record = jsonb_set(record, "
+               "'{included,emails,0,attributes,address}', '\"odd@example.org\"') "
+               "WHERE run_id = 'run-1' AND pco_id = %s", (odd,))
+    db.commit()
+    (log_id,) = actions.act(db, "quarantine", "check", [qid], "dora")
+    # (the run that found it checked again: as on a re-run, the row goes rather than resolves)
+    assert value(db, "SELECT count(*) FROM sync.quarantine WHERE resolved_at IS NULL") == 0
+    assert value(db, "SELECT after FROM sync.resolution_log WHERE id = %s", log_id) == {"passes": True}
+    with pytest.raises(ReviewError, match=f"no open quarantine row {qid}"):
+        actions.act(db, "quarantine", "check", [qid], "dora")

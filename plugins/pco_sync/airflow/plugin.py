@@ -9,6 +9,8 @@ check as reading the DAG's XComs.
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
@@ -31,7 +33,9 @@ def _app() -> FastAPI:
         from pco_sync.airflow import summary_page
 
         run = summary_page.load(dag_id, run_id)
-        return HTMLResponse(summary_page.render(dag_id, run_id, run, f"/plugin/{NAV_ROUTE}"),
+        quality = f"{review_url(dag_id)}/quality?{urlencode({'run_id': run_id})}"
+        return HTMLResponse(summary_page.render(dag_id, run_id, run, f"/plugin/{NAV_ROUTE}",
+                                                quality),
                             status_code=200 if run else 404)
 
     from pco_sync.airflow import review_api

@@ -80,6 +80,18 @@ def router(url_prefix: str) -> APIRouter:
         what = f"{entity} {local_id or pco_id}" if entity else "every record"
         return HTMLResponse(review_page.render_history(base(dag_id), dag_id, rows, what))
 
+    @api.get("/quality", response_class=HTMLResponse, dependencies=read)
+    def quality(dag_id: str, run_id: str, stream: str | None = None) -> HTMLResponse:
+        """Great Expectations' Data Docs of a run's row checks (sync.quality_results)."""
+        from pco_sync.errors import NoQualityResults
+        from pco_sync.quality import docs
+
+        with _church_db(dag_id) as conn:
+            try:
+                return HTMLResponse(docs.render(conn, run_id, stream))
+            except NoQualityResults as exc:
+                raise HTTPException(404, f"{exc} (a run that staged nothing checks nothing)") from None
+
     @api.get("/api/items/{kind}", dependencies=read)
     def items(dag_id: str, kind: str, request: Request) -> dict:
         from pco_sync.review import queries

@@ -193,7 +193,7 @@ def _quarantine(base, dag_id, items, filters):
         f"<td>{escape(q['stream'])}</td><td>{escape(q['pco_id'] or '')} {_pco_link(q['stream'], q['pco_id'])}"
         f"{'<br>' + escape(q['contact_kind']) + ' ' + escape(q['contact_id'] or '') if q['contact_kind'] else ''}</td>"
         f"<td>{escape(q['check_name'])}</td><td>{escape(q['detail'] or '')}</td>"
-        f"<td>{_run(dag_id, q['run_id'])}<br><a href='{escape(_quality_url(base, q['run_id']))}' target='_blank'>"
+        f"<td>{_run(dag_id, q['run_id'])}<br><a href='{escape(_quality_url(base, q['run_id'], q['stream']))}' target='_blank'>"
         f"Great Expectations results</a></td>"
         f"<td><details><summary>PCO record</summary><pre>{escape(json.dumps(q['payload'], indent=1))}</pre></details></td>"
         "<td>" + "".join(_button("quarantine", a, ACTIONS["quarantine"][a].label, [q["id"]])
@@ -313,8 +313,8 @@ def _pco_link(stream: str, pco_id) -> str:
     return f"<a target='_blank' rel='noopener' href='{escape(url)}'>open in PCO</a>" if url else ""
 
 
-def _quality_url(base: str, run_id: str) -> str:
-    return f"{base}/quality?{urlencode({'run_id': run_id})}"
+def _quality_url(base: str, run_id: str, stream: str | None = None) -> str:
+    return f"{base}/quality?{urlencode({'run_id': run_id, **({'stream': stream} if stream else {})})}"
 
 
 def _json(value) -> str:

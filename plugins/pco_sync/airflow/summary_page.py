@@ -54,8 +54,10 @@ def load(dag_id: str, run_id: str) -> dict | None:
         }
 
 
-def render(dag_id: str, run_id: str, run: dict | None, review_url: str | None = None) -> str:
-    """The tab's HTML; review_url: the PCO Sync page, linked from "Needs a person"."""
+def render(dag_id: str, run_id: str, run: dict | None, review_url: str | None = None,
+           quality_url: str | None = None) -> str:
+    """The tab's HTML; review_url: the PCO Sync page, linked from "Needs a person";
+    quality_url: this run's Great Expectations Data Docs."""
     heading = f"Sync summary of {escape(dag_id)} run {escape(run_id)}"
     if run is None:
         body = f"<p>No run <code>{escape(run_id)}</code> of <code>{escape(dag_id)}</code>.</p>"
@@ -76,6 +78,9 @@ def render(dag_id: str, run_id: str, run: dict | None, review_url: str | None = 
             parts.append(_table(title, rows, keys))
     else:
         parts.append("<p>No counts: the summarize task has not run for this run.</p>")
+    if quality_url:
+        parts.append(f"<p><a target='_blank' href='{escape(quality_url)}'>Great Expectations "
+                     "results of this run</a> (the row checks, record by record).</p>")
     bad = {t: s for t, s in run["tasks"].items() if s in ("failed", "upstream_failed")}
     if bad:
         items = "".join(f"<li><code>{escape(t)}</code>: {escape(s)}</li>" for t, s in sorted(bad.items()))

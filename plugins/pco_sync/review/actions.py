@@ -5,22 +5,25 @@ act(), for one item or many, all or none, with the Airflow user as the actor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import psycopg
 
 from pco_sync import sqlfiles
 from pco_sync.errors import ReviewError
+from pco_sync.review.check_again import check_again
 
 
 @dataclass(frozen=True)
 class Action:
     label: str             # what the page's button says
-    sql: str               # the file under include/sql/ that applies it to %(ids)s
+    sql: str | None        # the file under include/sql/ that applies it to %(ids)s
     params: tuple = ()     # fixed parameters of the file
     takes: str | None = None  # "value" or "person_id": what the person gives besides ids
     bulk: bool = True      # may apply to many items at once
     confirm: str | None = None  # asked before an action that cannot be undone
     starts_run: bool = False  # "now": the page also starts a sync run when the person may
+    run: Callable | None = None  # Python instead of one statement: run(conn, ids, actor)
 
 
 ACTIONS: dict[str, dict[str, Action]] = {
@@ -40,6 +43,7 @@ ACTIONS: dict[str, dict[str, Action]] = {
         "ignore": Action("Ignore", "review/ignore_matches.sql"),
     },
     "quarantine": {
+        "check": Action("Check again now", None, run=check_again),
         "dismiss": Action("Dismiss", "review/dismiss_quarantine.sql"),
     },
     "removed": {
@@ -76,6 +80,8 @@ def act(conn: psycopg.Connection, kind: str, action: str, ids: list[int], actor:
             raise ReviewError(f"{chosen.label!r} needs a {chosen.takes.replace('_', ' ')}")
         params[chosen.takes] = value
     try:
+        if chosen.run:
+            return chosen.run(conn, list(ids), actor)
         with conn.transaction():
             rows = conn.execute(sqlfiles.read(chosen.sql), params).fetchall()
     except (psycopg.errors.RaiseException, psycopg.errors.DataError,

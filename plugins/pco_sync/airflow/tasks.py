@@ -58,8 +58,13 @@ class SyncRun:
 
 
 def church_db_conn_id(dag_id: str) -> str:
-    """The church database connection of a sync DAG (one church per deployment for now)."""
-    return CHURCH_DB_CONN_ID
+    """The church database connection of a sync DAG (its church's, from churches.yaml)."""
+    from pco_sync import churches
+
+    church = churches.by_dag_id(dag_id)
+    if church is None:
+        raise LookupError(f"{dag_id} is not the DAG of a church of this deployment")
+    return church.church_db_conn_id
 
 
 def church_db(conn_id: str = CHURCH_DB_CONN_ID):

@@ -83,6 +83,11 @@ def test_reading_needs_a_login_and_acting_needs_edit_access(db, db_url, sim, ser
     base, headers, _ = server
     _, ann, cid, rid, twins = conflict_and_review(db, db_url, sim)
     assert requests.get(base + PAGE, timeout=30).status_code == 401
+    menu = requests.get(base + "/pco-sync/review", headers=headers["viewer"], timeout=30,
+                        allow_redirects=False)  # one church: straight to its page
+    assert menu.status_code == 307 and menu.headers["location"] == PAGE
+    assert requests.get(base + "/pco-sync/review/other_dag", headers=headers["viewer"],
+                        timeout=30).status_code == 404
     page = requests.get(base + PAGE, headers=headers["viewer"], timeout=30)
     assert page.status_code == 200 and "Annie Lee" in page.text
     counts = requests.get(f"{base}{PAGE}/api/counts", headers=headers["viewer"], timeout=30)

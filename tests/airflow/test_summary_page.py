@@ -31,14 +31,14 @@ def test_plugin_adds_a_tab_to_every_dag_run_and_a_page_to_the_menu():
     plugin = load_plugin()
     menu, view = plugin.PcoSyncPlugin.external_views
     assert (menu["name"], menu["destination"], menu["href"]) == (
-        "PCO Sync", "nav", URL_PREFIX + "/review/pco_sync")
+        "PCO Sync", "nav", URL_PREFIX + "/review")
     assert view["destination"] == "dag_run"
     assert view["href"] == URL_PREFIX + "/runs/{DAG_ID}/{RUN_ID}"
     (app,) = plugin.PcoSyncPlugin.fastapi_apps
     assert app["url_prefix"] == URL_PREFIX
     paths = {route.path for route in app["app"].routes}
     assert "/runs/{dag_id}/{run_id:path}" in paths
-    assert {"/review/{dag_id}", "/review/{dag_id}/api/act", "/review/{dag_id}/api/sync-now",
+    assert {"/review", "/review/{dag_id}", "/review/{dag_id}/api/act", "/review/{dag_id}/api/sync-now",
             "/review/{dag_id}/api/policy"} <= paths
 
 

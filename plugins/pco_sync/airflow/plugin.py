@@ -57,7 +57,7 @@ class PcoSyncPlugin(AirflowPlugin):
     fastapi_apps = [{"app": _app(), "url_prefix": URL_PREFIX, "name": "pco-sync run summaries"}]
     external_views = [{
         "name": "PCO Sync",
-        "href": review_url("pco_sync"),
+        "href": URL_PREFIX + "/review",
         "destination": "nav",
         "url_route": NAV_ROUTE,
     }, {

@@ -15,26 +15,41 @@ from typing import Any
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pco_sync.errors import ReviewError, SettingsError
 
 PREFIX = "/review/{dag_id}"
 
 
+def _church(dag_id: str):
+    from pco_sync import churches
+
+    church = churches.by_dag_id(dag_id)
+    if church is None:
+        raise HTTPException(404, f"{dag_id} is not the sync DAG of a church of this deployment")
+    return church
+
+
 def _church_db(dag_id: str):
-    from pco_sync.airflow.tasks import church_db, church_db_conn_id
+    from pco_sync.airflow.tasks import church_db
 
-    return closing(church_db(church_db_conn_id(dag_id)))
+    return closing(church_db(_church(dag_id).church_db_conn_id))
 
 
-def _policy() -> dict:
+def _policy_variable(dag_id: str) -> str:
+    from pco_sync.merge.run import POLICY_VARIABLE
+
+    return _church(dag_id).variable(POLICY_VARIABLE)
+
+
+def _policy(dag_id: str) -> dict:
     from airflow.models.variable import Variable
 
-    from pco_sync.merge.run import POLICY_VARIABLE, policy_from_variable
+    from pco_sync.merge.run import policy_from_variable
 
     try:
-        return policy_from_variable(Variable.get(POLICY_VARIABLE, default_var=None))
+        return policy_from_variable(Variable.get(_policy_variable(dag_id), default_var=None))
     except SettingsError:
         return {}  # the page offers to replace a broken Variable; the merge says why it is broken
 
@@ -44,9 +59,22 @@ def router(url_prefix: str) -> APIRouter:
     edit = [Depends(requires_access_dag("PUT"))]
     start = [Depends(requires_access_dag("POST", DagAccessEntity.RUN))]
     api = APIRouter(prefix=PREFIX)
+    landing = APIRouter()
 
     def base(dag_id: str) -> str:
         return f"{url_prefix}/review/{dag_id}"
+
+    @landing.get("/review", response_class=HTMLResponse)
+    def churches_page(user: GetUserDep) -> Response:
+        """The menu's entry: the one church's page, or each church the user may read."""
+        from pco_sync import churches
+        from pco_sync.airflow import review_page
+
+        readable = [c for c in churches.load() if _may(c.dag_id, user, "GET")]
+        if len(readable) == 1:
+            return RedirectResponse(base(readable[0].dag_id))
+        return HTMLResponse(review_page.render_churches(
+            [(c.name, c.dag_id, base(c.dag_id)) for c in readable]))
 
     @api.get("", response_class=HTMLResponse, dependencies=read)
     def page(dag_id: str, kind: str | None = None, entity: str | None = None,
@@ -67,7 +95,7 @@ def router(url_prefix: str) -> APIRouter:
             except ValueError as exc:
                 raise HTTPException(400, str(exc)) from None
         return HTMLResponse(review_page.render(base(dag_id), dag_id, counts, kind, items,
-                                               _policy(), filters))
+                                               _policy(dag_id), filters))
 
     @api.get("/history", response_class=HTMLResponse, dependencies=read)
     def history_page(dag_id: str, entity: str | None = None, local_id: int | None = None,
@@ -145,7 +173,7 @@ def router(url_prefix: str) -> APIRouter:
     def policy(dag_id: str, body: dict[str, Any] = Body(...)) -> dict:
         from airflow.models.variable import Variable
 
-        from pco_sync.merge.run import POLICY_VARIABLE, conflict_policy
+        from pco_sync.merge.run import conflict_policy
 
         try:
             checked = conflict_policy(body)
@@ -153,7 +181,7 @@ def router(url_prefix: str) -> APIRouter:
             raise HTTPException(400, str(exc)) from None
         # Groups left manual are left out: the Variable says only what differs from today's rule.
         saved = {g: p for g, p in checked.items() if p != "manual"}
-        Variable.set(POLICY_VARIABLE, json.dumps(saved, sort_keys=True),
+        Variable.set(_policy_variable(dag_id), json.dumps(saved, sort_keys=True),
                      description="Conflict policies per field group (set on the PCO Sync page)")
         return {"policy": saved, "message": "Policies saved; the next run uses them."}
 
@@ -163,15 +191,22 @@ def router(url_prefix: str) -> APIRouter:
         return {"dag_run_id": run_id,
                 "message": f"Run {run_id} started; it is listed under the DAG's runs."}
 
-    return api
+    root = APIRouter()  # routes are copied when included: after they are all defined
+    root.include_router(landing)
+    root.include_router(api)
+    return root
 
 
-def _may_start_runs(dag_id: str, user) -> bool:
+def _may(dag_id: str, user, method: str, entity=None) -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
 
-    return get_auth_manager().is_authorized_dag(method="POST", access_entity=DagAccessEntity.RUN,
+    return get_auth_manager().is_authorized_dag(method=method, access_entity=entity,
                                                 details=DagDetails(id=dag_id), user=user)
+
+
+def _may_start_runs(dag_id: str, user) -> bool:
+    return _may(dag_id, user, "POST", DagAccessEntity.RUN)
 
 
 def _start_run(dag_id: str, user) -> str:

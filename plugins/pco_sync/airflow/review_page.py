@@ -92,6 +92,16 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
                  head + f"<nav class='tabs'>{tabs}</nav>" + body)
 
 
+def render_churches(churches: list[tuple[str, str, str]]) -> str:
+    """The menu's page when the deployment serves several churches: (name, DAG id, page)."""
+    if not churches:
+        return _page("PCO Sync", "", "<p>You may not read the sync DAG of any church.</p>")
+    items = "".join(f"<li><a href='{escape(url)}'>{escape(name)}</a> "
+                    f"<span class='muted'>(DAG {escape(dag_id)})</span></li>"
+                    for name, dag_id, url in churches)
+    return _page("PCO Sync: churches", "", f"<p>What needs a person, per church:</p><ul>{items}</ul>")
+
+
 def render_history(base: str, dag_id: str, rows: list[dict], what: str) -> str:
     lines = "".join(
         f"<tr><td>{escape(str(r['at'])[:19])}</td><td>{escape(r['actor'])}</td>"

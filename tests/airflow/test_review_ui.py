@@ -270,6 +270,26 @@ def test_a_person_settles_a_conflict_and_a_match_in_a_real_browser(db, db_url, s
             expect(page.locator("#notice")).to_have_text("Link to this person: done for 1 item.")
             expect(page.get_by_text("Decided by editor: link")).to_be_visible()
             shot(page, "match-linked")
+
+            # a quarantined record, its Great Expectations results, and a push failure
+            odd = sim.store.insert("people", {"first_name": "Odd", "last_name": "Email",
+                                              "status": "active", "child": False})["id"]
+            sim.store.insert("emails", {"person_id": odd, "address": "two@@example.org",
+                                        "location": "Home", "primary": True, "blocked": False})
+            sync(sim, db_url, "run-q", ("people",))
+            local_person(db, "Bad", "Gender", email="bad@example.org", gender="X")
+            push_people(db, client_for(sim), "run-q", DEFAULT)
+            page.goto(f"{base}{PAGE}?kind=quarantine")
+            expect(page.get_by_text("two@@example.org").first).to_be_attached()
+            shot(page, "quarantine")
+            with page.context.expect_page() as docs:
+                page.get_by_role("link", name="Great Expectations results").click()
+            docs.value.wait_for_load_state()
+            expect(docs.value.get_by_text("run-q").first).to_be_visible()
+            shot(docs.value, "great-expectations-results")
+            page.goto(f"{base}{PAGE}?kind=push_failures")
+            expect(page.get_by_text("Gender must be one of").first).to_be_visible()
+            shot(page, "push-failures")
         finally:
             browser.close()
     out = SHOTS

@@ -56,7 +56,18 @@ def render(conn, run_id: str, stream: str | None = None) -> str:
     document = RenderedDocumentContent(
         renderer_type="ValidationResultsPageRenderer", page_title=title, sections=sections,
         expectation_suite_name=rows[0][2], utm_medium="validation-results-page")
-    return DefaultJinjaPageView().render(document, show_how_to_buttons=False)
+    html = DefaultJinjaPageView().render(document, show_how_to_buttons=False)
+    return html.replace("</head>", OFFLINE_STYLE + "</head>", 1)
+
+
+# GX's layout comes from CDN stylesheets, which an offline deployment cannot load: enough of a
+# layout to read the page (the CDN's rules win where they do load).
+OFFLINE_STYLE = (
+    "<style>body{font-family:system-ui,sans-serif;font-size:14px;margin:1rem 2rem;color:#222}"
+    "table{border-collapse:collapse;margin:.3rem 0 .8rem}"
+    "th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}"
+    "h1,h2,h3,h4,h5{font-size:1rem;margin:1.2rem 0 .3rem}img{max-height:2rem}"
+    "ul{margin:.2rem 0}</style>")
 
 
 def _escaped(result: dict) -> dict:

@@ -131,6 +131,35 @@ def test_actions_through_the_api_take_effect_on_the_next_run(db, db_url, sim, se
     assert [(h["actor"], h["action"]) for h in history] == [("editor", "conflict:local")]
 
 
+def test_a_typed_value_a_new_person_keep_and_dismiss_through_the_api(db, db_url, sim, server):
+    client, ann, cid, rid, twins = conflict_and_review(db, db_url, sim)
+    assert act(server, "editor", "conflicts", "value", [cid], "Ann-Marie").status_code == 200
+    assert act(server, "editor", "matches", "create", [rid]).status_code == 200
+    bad = local_person(db, "Bad", "Gender", email="bad@example.org", gender="X")
+    assert push_people(db, client, "run-2", DEFAULT)["failed"] == 1  # sends Ann-Marie too
+    failure = value(db, "SELECT id FROM sync.push_failures WHERE resolved_at IS NULL")
+    assert act(server, "editor", "push_failures", "dismiss", [failure]).status_code == 200
+    ann_pco = value(db, "SELECT pco_id FROM church.people WHERE id = %s", ann)
+    sim.store.delete_person(ann_pco)
+    sync(sim, db_url, "run-3", ("people",), accept_mass_leaves=True)
+    db.commit()
+    sam_pco = value(db, "SELECT pco_id FROM sync.match_review WHERE id = %s", rid)
+    created = value(db, "SELECT id FROM church.people WHERE pco_id = %s", sam_pco)
+    assert created and created not in twins  # created as a new local person
+    removed = value(db, "SELECT id FROM sync.removed_in_pco WHERE resolved_at IS NULL")
+    assert act(server, "editor", "removed", "keep", [removed]).status_code == 200
+    counts = push_people(db, client, "run-4", DEFAULT)
+    # the dismissed write is not sent; Ann stays local only (the twins, out of review, are sent)
+    assert counts["failed"] == 0 and counts["created"] == len(twins)
+    assert counts["skipped_reasons"] == {"dismissed by staff": 1, "kept local (removed in PCO)": 1}
+    assert value(db, "SELECT first_name, pco_id FROM church.people WHERE id = %s", ann) == (
+        "Ann-Marie", None)
+    assert value(db, "SELECT gender FROM church.people WHERE id = %s", bad) == "X"
+    actions = sorted(h["action"] for h in requests.get(
+        f"{server[0]}{PAGE}/api/history", headers=server[1]["viewer"], timeout=30).json())
+    assert actions == ["conflict:value", "match:create", "push_failure:dismiss", "removed:keep"]
+
+
 def test_quarantine_removals_and_push_failures_through_the_api(db, db_url, sim, server):
     base, headers, _ = server
     client = client_for(sim)

@@ -71,6 +71,14 @@ def test_actions_apply_the_sql_functions_with_the_actor(db, open_items):
                      "WHERE id = %s", rid) == ("link", twins[1], "carol")
     history = queries.history(db, "person", ann)
     assert [h["action"] for h in history] == ["conflict:value"]
+    # a person's history includes decisions on their contacts
+    phone = value(db, "SELECT id FROM church.phone_numbers WHERE person_id = %s", ann)
+    db.execute("INSERT INTO sync.resolution_log (actor, action, entity, local_id, subject_id) "
+               "VALUES ('carol', 'conflict:pco', 'phone_number', %s, 0)", (phone,))
+    assert [h["action"] for h in queries.history(db, "person", ann)] == [
+        "conflict:pco", "conflict:value"]
+    assert [h["action"] for h in queries.history(db, "phone_number")] == ["conflict:pco"]
+    assert len(queries.history(db)) == 3  # everything: the match decision too
 
 
 @pytest.mark.parametrize("kind, action, ids, value_, says", [

@@ -143,7 +143,7 @@ def _conflicts(base, dag_id, items, filters):
             rows.append(
                 f"<tr class='record'><th colspan='8'>{escape(c['record_kind'].title())}: "
                 f"{escape(c['record_name'])} {link} "
-                f"<a href='{escape(base)}/history?entity={c['record_kind']}&local_id={c['record_id']}'>history</a>"
+                + _history(base, c["record_kind"], local_id=c["record_id"]) +
                 f" &middot; all {len(ids)}: "
                 + _button("conflicts", "local", "Keep local", ids)
                 + _button("conflicts", "pco", "Take PCO", ids) + "</th></tr>")
@@ -188,7 +188,8 @@ def _matches(base, dag_id, items, filters):
         cards.append(
             f"<h3><input type='checkbox' class='pick' data-kind='matches' value='{m['id']}'> "
             f"{escape(m['pco_name'])}: {escape(m['reason'])} "
-            f"<span class='muted'>(found by {_run(dag_id, m['run_id'])})</span></h3>{decided}"
+            f"<span class='muted'>(found by {_run(dag_id, m['run_id'])}; "
+            f"{_history(base, m['entity'], pco_id=m['pco_id'])})</span></h3>{decided}"
             f"<div class='cards'>{pco}{local}</div><p>"
             + _button("matches", "create", f"Create as a new {m['entity']}", [m["id"]])
             + _button("matches", "ignore", "Ignore", [m["id"]]) + "</p>")
@@ -221,7 +222,8 @@ def _removed(base, dag_id, items, filters):
         return "<p class='muted'>Nobody removed in PCO is waiting for a decision.</p>"
     rows = "".join(
         f"<tr><td><input type='checkbox' class='pick' data-kind='removed' value='{r['id']}'></td>"
-        f"<td>{escape(r['entity'])}</td><td>{escape(r.get('name') or '')} (local {r['local_id']})</td>"
+        f"<td>{escape(r['entity'])}</td><td>{escape(r.get('name') or '')} (local {r['local_id']}; "
+        f"{_history(base, r['entity'], local_id=r['local_id'])})</td>"
         f"<td>{escape(r['pco_id'])}</td><td>{escape(r['reason'])}</td><td>{_run(dag_id, r['run_id'])}</td><td>"
         + "".join(_button("removed", a, x.label, [r["id"]], confirm=x.confirm)
                   for a, x in ACTIONS.get("removed", {}).items()) + "</td></tr>" for r in items)
@@ -311,6 +313,12 @@ def _facts(birthdate, gender, emails, phones) -> str:
              escape(", ".join(e for e in (emails or []) if e)),
              escape(", ".join(p for p in (phones or []) if p))]
     return "".join(p + "<br>" for p in parts if p)
+
+
+def _history(base: str, entity: str, local_id=None, pco_id=None) -> str:
+    query = {"entity": entity, **({"local_id": local_id} if local_id is not None else {}),
+             **({"pco_id": pco_id} if pco_id else {})}
+    return f"<a href='{escape(base)}/history?{escape(urlencode(query))}'>history</a>"
 
 
 def _run(dag_id: str, run_id: str) -> str:

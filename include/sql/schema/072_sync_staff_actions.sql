@@ -324,111 +324,77 @@ $$;
 -- which links the household to decided_family_id or creates it, then resolves the row.
 ALTER TABLE sync.match_review ADD COLUMN IF NOT EXISTS decided_family_id bigint;
 
--- Decide an open family review: family_id one of its candidates (linked to the review's
--- household by the next households merge), or NULL (the household becomes a new family).
-CREATE OR REPLACE FUNCTION sync.resolve_family_match(review_id bigint, family_id bigint,
-                                                     actor text DEFAULT current_user)
-RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    r       sync.match_review;
-    held_by text;
-    log_id  bigint;
-BEGIN
-    SELECT * INTO r FROM sync.match_review m WHERE m.id = review_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no match review %', review_id USING ERRCODE = 'no_data_found';
-    END IF;
-    IF r.resolved_at IS NOT NULL THEN
-        RAISE EXCEPTION 'match review % was already resolved at %', review_id, r.resolved_at
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF r.entity <> 'family' THEN
-        RAISE EXCEPTION 'match review % is about a %, not a family', review_id, r.entity
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF family_id IS NOT NULL THEN
-        IF NOT family_id = ANY (r.candidates) THEN
-            RAISE EXCEPTION 'family % is not a candidate of match review % (candidates: %)',
-                family_id, review_id, r.candidates USING ERRCODE = 'invalid_parameter_value';
-        END IF;
-        SELECT f.pco_id INTO held_by FROM church.families f WHERE f.id = family_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'family % no longer exists', family_id
-                USING ERRCODE = 'invalid_parameter_value';
-        END IF;
-        IF held_by IS NOT NULL AND held_by <> r.pco_id THEN
-            RAISE EXCEPTION 'family % is linked to PCO household %; unlink it first',
-                family_id, held_by USING ERRCODE = 'invalid_parameter_value';
-        END IF;
-    END IF;
-    UPDATE sync.match_review m
-       SET decision = CASE WHEN family_id IS NULL THEN 'create' ELSE 'link' END,
-           decided_family_id = family_id, decided_by = actor, decided_at = now()
-     WHERE m.id = review_id;
-    INSERT INTO sync.resolution_log (actor, action, entity, local_id, pco_id, subject_id,
-                                     before, after)
-    VALUES (actor, CASE WHEN family_id IS NULL THEN 'match:create' ELSE 'match:link' END,
-            'family', family_id, r.pco_id, r.id,
-            jsonb_build_object('reason', r.reason, 'candidates', r.candidates,
-                               'decision', r.decision, 'family_id', r.decided_family_id),
-            jsonb_build_object('decision', CASE WHEN family_id IS NULL THEN 'create' ELSE 'link' END,
-                               'family_id', family_id))
-    RETURNING id INTO log_id;
-    RETURN log_id;
-END $$;
-
--- sync.resolve_match (070) now decides family reviews too: there, person_id is the
--- candidate's church.families id (sync.resolve_family_match names it so).
+-- sync.resolve_match (070) decides family reviews too: one body for both kinds, where the
+-- chosen id is a church.people id for a person review and a church.families id for a
+-- household review (a decided family review waits for the next households merge).
 CREATE OR REPLACE FUNCTION sync.resolve_match(review_id bigint, person_id bigint,
                                               actor text DEFAULT current_user)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-    r       sync.match_review;
-    held_by text;
-    log_id  bigint;
+    r        sync.match_review;
+    chosen   bigint := person_id;   -- a person or a family, after the review's entity
+    held_by  text;
+    choice   text := CASE WHEN person_id IS NULL THEN 'create' ELSE 'link' END;
+    log_id   bigint;
 BEGIN
     SELECT * INTO r FROM sync.match_review m WHERE m.id = review_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no match review %', review_id USING ERRCODE = 'no_data_found';
     END IF;
-    IF r.entity = 'family' THEN
-        RETURN sync.resolve_family_match(review_id, person_id, actor);
-    END IF;
     IF r.resolved_at IS NOT NULL THEN
         RAISE EXCEPTION 'match review % was already resolved at %', review_id, r.resolved_at
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF person_id IS NOT NULL THEN
-        IF NOT person_id = ANY (r.candidates) THEN
-            RAISE EXCEPTION 'person % is not a candidate of match review % (candidates: %)',
-                person_id, review_id, r.candidates USING ERRCODE = 'invalid_parameter_value';
+    IF chosen IS NOT NULL THEN
+        IF NOT chosen = ANY (r.candidates) THEN
+            RAISE EXCEPTION '% % is not a candidate of match review % (candidates: %)',
+                r.entity, chosen, review_id, r.candidates USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        SELECT p.pco_id INTO held_by FROM church.people p WHERE p.id = person_id;
+        IF r.entity = 'family' THEN
+            SELECT f.pco_id INTO held_by FROM church.families f WHERE f.id = chosen;
+        ELSE
+            SELECT p.pco_id INTO held_by FROM church.people p WHERE p.id = chosen;
+        END IF;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'person % no longer exists', person_id
+            RAISE EXCEPTION '% % no longer exists', r.entity, chosen
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
         IF held_by IS NOT NULL AND held_by <> r.pco_id THEN
-            RAISE EXCEPTION 'person % is linked to PCO person %; unlink them first',
-                person_id, held_by USING ERRCODE = 'invalid_parameter_value';
+            RAISE EXCEPTION '% % is linked to PCO % %; unlink it first', r.entity, chosen,
+                CASE r.entity WHEN 'family' THEN 'household' ELSE 'person' END, held_by
+                USING ERRCODE = 'invalid_parameter_value';
         END IF;
     END IF;
     UPDATE sync.match_review m
-       SET decision = CASE WHEN person_id IS NULL THEN 'create' ELSE 'link' END,
-           decided_person_id = person_id, decided_by = actor, decided_at = now()
+       SET decision = choice,
+           decided_person_id = CASE WHEN r.entity = 'person' THEN chosen END,
+           decided_family_id = CASE WHEN r.entity = 'family' THEN chosen END,
+           decided_by = actor, decided_at = now()
      WHERE m.id = review_id;
     INSERT INTO sync.resolution_log (actor, action, entity, local_id, pco_id, subject_id,
                                      before, after)
-    VALUES (actor, CASE WHEN person_id IS NULL THEN 'match:create' ELSE 'match:link' END,
-            'person', person_id, r.pco_id, r.id,
+    VALUES (actor, 'match:' || choice, r.entity, chosen, r.pco_id, r.id,
             jsonb_build_object('reason', r.reason, 'candidates', r.candidates,
-                               'decision', r.decision, 'person_id', r.decided_person_id),
-            jsonb_build_object('decision', CASE WHEN person_id IS NULL THEN 'create' ELSE 'link' END,
-                               'person_id', person_id))
+                               'decision', r.decision,
+                               r.entity || '_id', coalesce(r.decided_person_id, r.decided_family_id)),
+            jsonb_build_object('decision', choice, r.entity || '_id', chosen))
     RETURNING id INTO log_id;
     RETURN log_id;
+END $$;
+
+-- The same for a household review only, its argument named for what it is.
+CREATE OR REPLACE FUNCTION sync.resolve_family_match(review_id bigint, family_id bigint,
+                                                     actor text DEFAULT current_user)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM sync.match_review m
+                    WHERE m.id = review_id AND m.entity = 'family') THEN
+        RAISE EXCEPTION 'match review % is not about a family', review_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN sync.resolve_match(review_id, family_id, actor);
 END $$;
 
 -- The same decision for many reviews: NULL creates each (the usual bulk choice), an id

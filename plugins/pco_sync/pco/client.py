@@ -70,7 +70,7 @@ class Pacer:
         self.count, self.window_start = 0, None
         return max(wait, 0.0)
 
-    def after(self, headers, sent_at: float) -> None:
+    def after(self, headers, answered_at: float) -> None:
         limit = _seconds(headers.get("X-PCO-API-Request-Rate-Limit"))
         period = _seconds(headers.get("X-PCO-API-Request-Rate-Period"))
         count = _seconds(headers.get("X-PCO-API-Request-Rate-Count"))
@@ -78,7 +78,7 @@ class Pacer:
             return
         self.limit, self.period = int(limit), period
         if count <= 1 or self.window_start is None or int(count) < self.count:
-            self.window_start = sent_at  # this request opened a new window
+            self.window_start = answered_at  # this request opened a new window
         self.count = int(count)
 
 
@@ -137,7 +137,6 @@ class PcoClient:
                  safe: bool) -> dict | None:
         """Send once and sort the answer: a result, a final PcoError, or a _Retryable."""
         self.stats.paced_seconds += self.pacer.before()
-        sent = self.clock()
         self.stats.requests += 1
         try:
             resp = self.session.request(method, url, params=params, json=json_body,
@@ -148,7 +147,10 @@ class PcoClient:
             if not safe and not isinstance(exc, requests.ConnectTimeout):
                 raise self._unsure(endpoint, cause) from None
             raise _Failed(cause) from exc
-        self.pacer.after(resp.headers, sent)
+        # A window this request opened began between sending and the answer: counting from
+        # the answer errs on the safe side (seen: counting from the send met a 429 on a busy
+        # machine, the server's window having started tens of ms later).
+        self.pacer.after(resp.headers, self.clock())
         self.stats.by_status[resp.status_code] = self.stats.by_status.get(resp.status_code, 0) + 1
         if resp.status_code == 429:
             self.stats.throttled += 1

@@ -60,102 +60,11 @@ alerts; 4 failed runs in a row pause the DAG.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from pco_sync import churches
+from pco_sync.airflow import sync_dag
 
-from airflow.sdk import CronDataIntervalTimetable, Param, TaskGroup, chain, dag, task
-
-from pco_sync.airflow import alerts, tasks
-from pco_sync.pco.resources import RESOURCES
-from pco_sync.push.entities import PUSHES
-
-RESOURCE_NAMES = list(RESOURCES)
-
-
-@task
-def ensure_schema() -> list[str]:
-    return tasks.ensure_schema()
-
-
-@task(pool="pco_api")
-def extract(resource: str, **context) -> dict:
-    return tasks.extract(resource, **context)
-
-
-# Runs when its extract was skipped (not due, not in resources), never after a failure.
-@task(trigger_rule="none_failed")
-def validate(resource: str, **context) -> dict:
-    return tasks.validate(resource, **context)
-
-
-@task
-def merge(resource: str, **context) -> dict:
-    return tasks.merge(resource, **context)
-
-
-@task(pool="pco_api", trigger_rule="none_failed")
-def push(name: str, **context) -> dict:
-    return tasks.push(name, **context)
-
-
-@task(trigger_rule="none_failed")
-def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **context) -> dict:
-    return tasks.summarize(extracted, checked, merged, pushed, **context)
-
-
-@dag(
-    dag_id="pco_sync",
-    doc_md=__doc__,
-    schedule=CronDataIntervalTimetable("*/15 * * * *", timezone="UTC"),
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    # Staff hear of a failed run or a gate stop (pco_sync.airflow.alerts); after 4 failed runs
-    # in a row (an hour) Airflow pauses the DAG instead of failing every 15 minutes.
-    on_failure_callback=alerts.on_failure(),
-    max_consecutive_failed_dag_runs=4,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2),
-                  "on_failure_callback": alerts.record_error},
-    tags=["pco", "sync"],
-    params={
-        "full_refresh": Param(False, type="boolean",
-                              description="Pull everything from PCO instead of the data interval."),
-        "resources": Param(RESOURCE_NAMES, type="array", minItems=1, uniqueItems=True,
-                           items={"type": "string", "enum": RESOURCE_NAMES},
-                           description="What to read from PCO; the others are skipped."),
-        "accept_mass_leaves": Param(False, type="boolean",
-                                    description="Let a groups/teams snapshot end more than 20% "
-                                                "of current memberships at once."),
-        "accept_quarantine": Param(False, type="boolean",
-                                   description="Let this run through the quarantine-share gate "
-                                               "after a person checked the quarantined records."),
-        "accept_mass_push": Param(False, type="boolean",
-                                  description="Let the push create, change or delete more "
-                                              "records in PCO than its safety gate allows "
-                                              "(after checking a dry run)."),
-        "full_push": Param(False, type="boolean",
-                           description="Push: retry every failed record now, not after its backoff."),
-        "dry_run": Param(False, type="boolean",
-                         description="Push: list the requests it would send (task log and "
-                                     "XCom) and send nothing to PCO. The pull and the merges "
-                                     "still run and write to the church database."),
-    },
-)
-def pco_sync():
-    schema = ensure_schema()
-    with TaskGroup("extract"):
-        extracted = {r: extract.override(task_id=r)(r) for r in RESOURCES}
-    with TaskGroup("validate"):
-        checked = {r: validate.override(task_id=r)(r) for r in RESOURCES}
-    with TaskGroup("merge"):
-        merged = {r: merge.override(task_id=r)(r) for r in RESOURCES}
-    with TaskGroup("push"):
-        pushed = {p: push.override(task_id=p)(p) for p in PUSHES}
-    for r in RESOURCES:
-        chain(schema, extracted[r], checked[r])
-    # Merges one after the other in registry order, once every batch passed its gates; then
-    # the pushes, in order, once every inbound change is in.
-    chain(list(checked.values()), *merged.values(), *pushed.values())
-    summarize(extracted, checked, merged, pushed)
-
-
-pco_sync()
+# One DAG per church of churches.yaml (without the file: the one DAG pco_sync). Each is a
+# module global, where the DAG processor looks for DAGs; a church taken out of the file is
+# gone from the next parse (its runs and its database stay).
+for _church in churches.load():
+    globals()[_church.dag_id] = sync_dag.build(_church, __doc__)

@@ -38,6 +38,10 @@ class SettingsError(ValueError):
     """A setting (an Airflow Variable) that cannot be used; says which one and why."""
 
 
+class UnknownChurch(SettingsError, LookupError):
+    """A DAG id that is no church's of churches.yaml (removed while its run was queued)."""
+
+
 class MigrationError(RuntimeError):
     """The church database's schema ledger disagrees with include/sql/schema."""
 

@@ -9,6 +9,10 @@ exists; with neither, a failed run logs one line saying alerts are off.
   part (``https://hooks.slack.com/services``) with the secret rest in password, which Airflow
   masks. It receives ``POST {"text": ...}``. The URL is never logged.
 
+A church of churches.yaml alerts through its own ``pco_sync_smtp__<slug>`` and
+``pco_sync_alert_webhook__<slug>`` when they exist (its own staff), else through the
+deployment's two: one church's failure never goes to another church's people.
+
 Airflow runs a DAG's failure callback in the DAG processor, with the run, its last failed task
 and a ``reason`` such as ``task_failure``, but not the task's exception. So each task's own
 failure callback (:func:`record_error`) keeps its exception's message in an XCom, and the
@@ -35,9 +39,15 @@ REASONS = {"task_failure": "a task failed", "timed_out": "the run timed out",
            "all_tasks_deadlocked": "no task could run (deadlock)"}
 
 
-def on_failure() -> list:
-    """The DAG's ``on_failure_callback``: ``@dag(on_failure_callback=alerts.on_failure())``."""
-    return [FailureAlert()]
+def on_failure(church=None) -> list:
+    """The DAG's ``on_failure_callback``: ``@dag(on_failure_callback=alerts.on_failure())``;
+    `church` (pco_sync.churches.Church): its own connections first."""
+    if church is None or church.is_default:
+        return [FailureAlert()]
+    # The church's copies are named as its Variables are (<name>__<slug>).
+    return [FailureAlert([EmailAlert(church.variable(SMTP_CONN_ID), fallback=SMTP_CONN_ID),
+                          WebhookAlert(church.variable(WEBHOOK_CONN_ID),
+                                       fallback=WEBHOOK_CONN_ID)])]
 
 
 def record_error(context) -> None:
@@ -183,13 +193,27 @@ class _Notifier(BaseNotifier):
         pass
 
 
-class EmailAlert(_Notifier):
+class _Channel(_Notifier):
+    """One way to alert, through its connection: `conn_id`, or `fallback` when that one does
+    not exist (a church's own, then the deployment's)."""
+
+    def __init__(self, conn_id: str, fallback: str | None = None):
+        super().__init__()
+        self.conn_ids = (conn_id, fallback) if fallback else (conn_id,)
+
+    @property
+    def conn_id(self) -> str:
+        if len(self.conn_ids) == 1:
+            return self.conn_ids[0]
+        return next((c for c in self.conn_ids if _connection(c) is not None), self.conn_ids[0])
+
+
+class EmailAlert(_Channel):
     """E-mails the alert through the SMTP provider's hook. Not SmtpNotifier: that one renders
     its text as a Jinja template, and an exception message may hold braces."""
 
-    def __init__(self, conn_id: str = SMTP_CONN_ID):
-        super().__init__()
-        self.conn_id = conn_id
+    def __init__(self, conn_id: str = SMTP_CONN_ID, fallback: str | None = None):
+        super().__init__(conn_id, fallback)
 
     def notify(self, context) -> None:
         if _connection(self.conn_id) is None:
@@ -217,13 +241,12 @@ class EmailAlert(_Notifier):
         return True
 
 
-class WebhookAlert(_Notifier):
+class WebhookAlert(_Channel):
     """POSTs ``{"text": ...}`` to the connection's URL (Slack incoming webhooks and the chats
     that copy them: Mattermost, Rocket.Chat, Discord's /slack)."""
 
-    def __init__(self, conn_id: str = WEBHOOK_CONN_ID):
-        super().__init__()
-        self.conn_id = conn_id
+    def __init__(self, conn_id: str = WEBHOOK_CONN_ID, fallback: str | None = None):
+        super().__init__(conn_id, fallback)
 
     def notify(self, context) -> None:
         if _connection(self.conn_id) is None:
@@ -295,7 +318,8 @@ class FailureAlert(_Notifier):
             on = [c for c in self.channels if _connection(c.conn_id) is not None]
             if not on:
                 log.info("failure alerts are off: no Airflow connection %s",
-                         " or ".join(c.conn_id for c in self.channels))
+                         " or ".join(i for c in self.channels
+                                     for i in getattr(c, "conn_ids", (c.conn_id,))))
                 return
             failure = Failure.of(context)
             log.warning("%s", failure.text)

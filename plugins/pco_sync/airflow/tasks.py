@@ -1,7 +1,11 @@
-"""The task bodies of the pco_sync DAG. Each turns Airflow's context into one call of a step
+"""The task bodies of the pco_sync DAGs. Each turns Airflow's context into one call of a step
 (pco_sync.extract, quality, merge, push) with the run's connections (PCO through PcoHook, the
 church database through PostgresHook), and turns errors a retry cannot fix (a quality gate,
 a setting to correct, PCO refusing the request) into failures without retries.
+
+Every DAG syncs one church (pco_sync.churches): a task finds its church from its DAG id, and
+uses only that church's connections and Variables, so no run can reach another church's PCO
+account or database.
 
 Steps are imported inside the functions: the DAG file imports this module at parse time,
 and Great Expectations alone takes seconds to import.
@@ -15,10 +19,9 @@ from datetime import datetime, timezone
 
 log = logging.getLogger(__name__)
 
-PCO_CONN_ID = "pco_default"
-CHURCH_DB_CONN_ID = "church_db"
-# The resources scheduled runs read (a JSON list); unset: all. A church without Services
-# sets it without touching code. Manual runs use their `resources` Param.
+# The resources scheduled runs read (a JSON list); unset: the church's `resources` in
+# churches.yaml, else all. A church without Services sets it without touching code. Manual
+# runs use their `resources` Param.
 RESOURCES_VARIABLE = "pco_sync_resources"
 
 
@@ -27,6 +30,7 @@ class SyncRun:
     """What a task needs to know of its DAG run."""
 
     run_id: str
+    church: object  # pco_sync.churches.Church: whose connections and Variables the run uses
     window_start: object  # the data interval; None for a run that has none
     window_end: object
     manual: bool
@@ -37,7 +41,9 @@ class SyncRun:
     def of(cls, context) -> "SyncRun":
         dag_run = context["dag_run"]
         started = getattr(dag_run, "start_date", None) or datetime.now(timezone.utc)
-        return cls(context["run_id"], context.get("data_interval_start"),
+        with fail_fast():  # a church gone from churches.yaml, or a broken file: no retry helps
+            church = church_of(dag_run.dag_id)
+        return cls(context["run_id"], church, context.get("data_interval_start"),
                    context.get("data_interval_end"), dag_run.run_type == "manual",
                    started, dict(context["params"]))
 
@@ -45,36 +51,59 @@ class SyncRun:
         return bool(self.params.get(name))
 
     def resources(self) -> list[str]:
-        """What this run reads: a manual run's `resources` Param, else the Variable."""
+        """What this run reads: a manual run's `resources` Param, else the church's Variable,
+        else its `resources` in churches.yaml, else all."""
         from pco_sync.pco import resources
 
         if self.manual:
             return resources.names(self.params.get("resources") or list(resources.RESOURCES),
                                    "the resources Param")
-        from airflow.sdk import Variable
+        name = self.church.variable(RESOURCES_VARIABLE)
+        value = variable(name)
+        if value:
+            return resources.names(value, name)
+        return list(self.church.resources or resources.RESOURCES)
 
-        value = Variable.get(RESOURCES_VARIABLE, default=None)
-        return resources.names(value, RESOURCES_VARIABLE) if value else list(resources.RESOURCES)
+    def church_db(self):
+        return church_db(self.church.church_db_conn_id)
+
+    def pco_client(self):
+        return pco_client(self.church.pco_conn_id)
+
+
+def church_of(dag_id: str):
+    """The church a sync DAG syncs (pco_sync.churches.Church); UnknownChurch (a LookupError)
+    for any other DAG (a church removed from churches.yaml while its run was queued, say)."""
+    from pco_sync import churches
+    from pco_sync.errors import UnknownChurch
+
+    church = churches.by_dag_id(dag_id)
+    if church is None:
+        raise UnknownChurch(f"{dag_id} is not the DAG of a church of this deployment "
+                            f"({churches.path()})")
+    return church
 
 
 def church_db_conn_id(dag_id: str) -> str:
     """The church database connection of a sync DAG (its church's, from churches.yaml)."""
-    from pco_sync import churches
-
-    church = churches.by_dag_id(dag_id)
-    if church is None:
-        raise LookupError(f"{dag_id} is not the DAG of a church of this deployment")
-    return church.church_db_conn_id
+    return church_of(dag_id).church_db_conn_id
 
 
-def church_db(conn_id: str = CHURCH_DB_CONN_ID):
-    """A psycopg connection to the church database (Airflow connection `church_db`)."""
+def variable(name: str):
+    """The Variable's value, None when unset."""
+    from airflow.sdk import Variable
+
+    return Variable.get(name, default=None)
+
+
+def church_db(conn_id: str):
+    """A psycopg connection to a church database (its Airflow connection)."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
     return PostgresHook(postgres_conn_id=conn_id).get_conn()
 
 
-def pco_client(conn_id: str = PCO_CONN_ID):
+def pco_client(conn_id: str):
     from pco_sync.airflow.hooks import PcoHook
 
     return PcoHook(conn_id).get_client()
@@ -98,11 +127,12 @@ def fail_fast():
         raise
 
 
-def ensure_schema() -> list[str]:
+def ensure_schema(**context) -> list[str]:
     """Apply the migrations this database lacks (none: no DDL at all)."""
     from pco_sync import church_db as database
 
-    with fail_fast(), church_db() as conn:
+    run = SyncRun.of(context)
+    with fail_fast(), run.church_db() as conn:
         applied = database.apply_migrations(conn)
     log.info("migrations applied: %s", ", ".join(applied) or "none (up to date)")
     return applied
@@ -120,7 +150,7 @@ def extract(resource: str, **context) -> dict:
     if resource not in wanted:
         raise AirflowSkipException(f"{resource} is not among the resources this run reads "
                                    f"({', '.join(wanted)})")
-    with fail_fast(), church_db() as conn:
+    with fail_fast(), run.church_db() as conn:
         read = extracts.plan(conn, resource, run.window_start, run.window_end,
                              full_refresh=run.flag("full_refresh"), manual=run.manual,
                              until=run.started)
@@ -129,7 +159,7 @@ def extract(resource: str, **context) -> dict:
                                        f"{run.window_end}) (read whole on its schedule)")
         log.info("reading %s: %s", resource, read.why if read.whole else
                  f"[{read.start.isoformat()}, {read.end.isoformat()})")
-        return extracts.extract_resource(pco_client(), conn, resource, run.run_id, read)
+        return extracts.extract_resource(run.pco_client(), conn, resource, run.run_id, read)
 
 
 def validate(resource: str, **context) -> dict:
@@ -140,7 +170,7 @@ def validate(resource: str, **context) -> dict:
     from pco_sync.quality.validate import validate_resource
 
     run = SyncRun.of(context)
-    with fail_fast(), church_db() as conn:
+    with fail_fast(), run.church_db() as conn:
         results = validate_resource(conn, resource, run.run_id)
         gate(conn, run.run_id, resources.resource(resource).streams,
              full_refresh=run.flag("full_refresh"),
@@ -150,31 +180,35 @@ def validate(resource: str, **context) -> dict:
 
 
 def merge(resource: str, **context) -> dict:
-    """Merge `resource` with the church's conflict policies (the Variable
+    """Merge `resource` with the church's conflict policies (its Variable
     pco_sync_conflict_policy)."""
-    from airflow.sdk import Variable
-
     from pco_sync.merge.run import POLICY_VARIABLE, policy_from_variable
     from pco_sync.merge.run import merge as merge_resource
 
     run = SyncRun.of(context)
-    with fail_fast(), church_db() as conn:
-        policy = policy_from_variable(Variable.get(POLICY_VARIABLE, default=None))
+    with fail_fast(), run.church_db() as conn:
+        policy = policy_from_variable(variable(run.church.variable(POLICY_VARIABLE)))
         return merge_resource(conn, resource, run.run_id, policy)
 
 
 def push(name: str, **context) -> dict:
-    from airflow.sdk import Variable
-
     from pco_sync.push import run as pushes
-    from pco_sync.push.settings import PushSettings
 
     run = SyncRun.of(context)
-    with fail_fast(), church_db() as conn:
-        settings = PushSettings.from_variables(lambda n: Variable.get(n, default=None))
-        return pushes.run(conn, pco_client(), name, run.run_id, settings,
+    with fail_fast(), run.church_db() as conn:
+        settings = push_settings(run.church)
+        return pushes.run(conn, run.pco_client(), name, run.run_id, settings,
                           full_push=run.flag("full_push"), dry_run=run.flag("dry_run"),
                           accept_mass_push=run.flag("accept_mass_push"))
+
+
+def push_settings(church):
+    """The church's push settings: its pco_sync_push_* Variables, each unset one from its
+    `push:` in churches.yaml, else the default."""
+    from pco_sync.push.settings import VARIABLES, PushSettings
+
+    names = {key: church.variable(name) for key, name in VARIABLES.items()}
+    return PushSettings.from_variables(variable, names, church.push)
 
 
 def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **context) -> dict:
@@ -194,7 +228,7 @@ def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **cont
     counts = summary.summarize(checked, merged, pushed, not_read)
     print("pco_sync run %s:\n%s" % (run.run_id, summary.table(counts)))
     context["ti"].xcom_push(key=summary.XCOM_KEY, value=counts)
-    with fail_fast(), church_db() as conn:
+    with fail_fast(), run.church_db() as conn:
         context["ti"].xcom_push(key=summary.OPEN_ITEMS_KEY,
                                 value=summary.open_items(conn, run.run_id))
     return counts

@@ -8,6 +8,9 @@ the push tasks at run time, so a church changes them without touching code.
 
 Scope and the email rule decide who is created in PCO; people already linked are kept in
 step whatever the scope. First and last name are always sent (PCO needs a name).
+
+With a churches.yaml each church has its own copies (`pco_sync_push_scope__<slug>`, ...) and
+the file's `push:` mapping gives its defaults: `names` and `defaults` below.
 """
 from __future__ import annotations
 
@@ -49,44 +52,53 @@ class PushSettings:
         return self.scope == "everyone"
 
     @classmethod
-    def parse(cls, values: dict[str, Any]) -> "PushSettings":
-        """From raw values (Variable strings or already-parsed JSON); missing = default."""
-        got = {k: _json(VARIABLES[k], v) for k, v in values.items() if v not in (None, "")}
+    def parse(cls, values: dict[str, Any], names: dict[str, str] = VARIABLES) -> "PushSettings":
+        """From raw values (Variable strings or already-parsed JSON); missing = default.
+        `names`: what an error calls each setting (the Variable a church would correct)."""
+        got = {k: _json(k, names[k], v) for k, v in values.items() if v not in (None, "")}
         scope = str(got.get("scope", "everyone")).strip().lower()
         if scope not in SCOPES:
-            raise SettingsError(f"{VARIABLES['scope']} must be one of {', '.join(SCOPES)}, "
+            raise SettingsError(f"{names['scope']} must be one of {', '.join(SCOPES)}, "
                                 f"not {scope!r}")
         groups = got.get("sync_groups", [])
         if not isinstance(groups, list):
-            raise SettingsError(f"{VARIABLES['sync_groups']} must be a JSON list of group "
+            raise SettingsError(f"{names['sync_groups']} must be a JSON list of group "
                                 "names or ids")
         groups = tuple(str(g).strip() for g in groups if str(g).strip())
         if scope == "sync_groups" and not groups:
-            raise SettingsError(f"{VARIABLES['scope']} is sync_groups but "
-                                f"{VARIABLES['sync_groups']} names no group")
+            raise SettingsError(f"{names['scope']} is sync_groups but "
+                                f"{names['sync_groups']} names no group")
         fields = got.get("fields", list(DEFAULT_FIELDS))
         if not isinstance(fields, list):
-            raise SettingsError(f"{VARIABLES['fields']} must be a JSON list")
+            raise SettingsError(f"{names['fields']} must be a JSON list")
         unknown = [f for f in fields if f not in PERSON_FIELDS + CONTACT_FIELDS]
         if unknown:
-            raise SettingsError(f"{VARIABLES['fields']}: unknown {', '.join(map(str, unknown))}; "
+            raise SettingsError(f"{names['fields']}: unknown {', '.join(map(str, unknown))}; "
                                 f"known: {', '.join(PERSON_FIELDS + CONTACT_FIELDS)}")
         fields = tuple(dict.fromkeys([*ALWAYS, *fields]))
-        return cls(scope, groups, _bool(VARIABLES["require_email"],
+        return cls(scope, groups, _bool(names["require_email"],
                                         got.get("require_email", True)), fields,
-                   Limits(_number("max_changes", got, int, 1), _number("max_share", got, float, 0.0)))
+                   Limits(_number(names["max_changes"], "max_changes", got, int, 1),
+                          _number(names["max_share"], "max_share", got, float, 0.0)))
 
     @classmethod
-    def from_variables(cls, get: Callable[[str], Any]) -> "PushSettings":
-        """From the Variables as `get(name)` returns them (None: unset, the default)."""
-        return cls.parse({k: get(name) for k, name in VARIABLES.items()})
+    def from_variables(cls, get: Callable[[str], Any], names: dict[str, str] = VARIABLES,
+                       defaults: dict[str, Any] | None = None) -> "PushSettings":
+        """From the Variables `names` as `get(name)` returns them; an unset one (None) takes
+        its value from `defaults` (a church's `push:` in churches.yaml), else the default."""
+        defaults = defaults or {}
+        values = {}
+        for key, name in names.items():
+            value = get(name)
+            values[key] = defaults.get(key) if value is None else value
+        return cls.parse(values, names)
 
     def sql_params(self) -> dict:
         return {"fields": list(self.fields), "require_email": self.require_email,
                 "everyone": self.everyone}
 
 
-def _number(key: str, got: dict, kind, minimum):
+def _number(name: str, key: str, got: dict, kind, minimum):
     """A positive limit of the push safety gate (unset: its default)."""
     value = got.get(key, getattr(Limits(), key))
     try:
@@ -96,18 +108,17 @@ def _number(key: str, got: dict, kind, minimum):
     if number is None or isinstance(value, bool) or number < minimum or \
             (kind is float and number > 1):
         what = "a whole number of records" if kind is int else "a share between 0 and 1"
-        raise SettingsError(f"{VARIABLES[key]} must be {what}, not {value!r}")
+        raise SettingsError(f"{name} must be {what}, not {value!r}")
     return number
 
 
-def _json(name: str, value):
+def _json(key: str, name: str, value):
     if not isinstance(value, str):
         return value
     try:
         return json.loads(value)
     except ValueError:
-        if name in (VARIABLES["scope"], VARIABLES["require_email"], VARIABLES["max_changes"],
-                    VARIABLES["max_share"]):
+        if key in ("scope", "require_email", "max_changes", "max_share"):
             return value  # a bare word is fine here; _bool / the scope check judge it
         raise SettingsError(f"{name} is not valid JSON: {value!r}") from None
 

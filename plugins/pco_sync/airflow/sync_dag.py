@@ -1,0 +1,148 @@
+"""The sync DAG of one church, as dags/pco_sync.py builds one per church of churches.yaml
+(pco_sync.churches): its id, schedule, pool, Params, tags and docs. The task bodies are
+pco_sync.airflow.tasks; each finds its church again from the DAG id at run time.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, TaskGroup, chain, dag, task
+
+from pco_sync import churches
+from pco_sync.airflow import alerts, tasks
+from pco_sync.errors import SettingsError
+from pco_sync.pco.resources import RESOURCES
+from pco_sync.push.entities import PUSHES
+from pco_sync.push.settings import VARIABLES, PushSettings
+
+RESOURCE_NAMES = list(RESOURCES)
+DEFAULT_CRON = "*/15 * * * *"
+
+
+@task
+def ensure_schema(**context) -> list[str]:
+    return tasks.ensure_schema(**context)
+
+
+@task
+def extract(resource: str, **context) -> dict:
+    return tasks.extract(resource, **context)
+
+
+# Runs when its extract was skipped (not due, not in resources), never after a failure.
+@task(trigger_rule="none_failed")
+def validate(resource: str, **context) -> dict:
+    return tasks.validate(resource, **context)
+
+
+@task
+def merge(resource: str, **context) -> dict:
+    return tasks.merge(resource, **context)
+
+
+@task(trigger_rule="none_failed")
+def push(name: str, **context) -> dict:
+    return tasks.push(name, **context)
+
+
+@task(trigger_rule="none_failed")
+def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **context) -> dict:
+    return tasks.summarize(extracted, checked, merged, pushed, **context)
+
+
+def cron(church: churches.Church) -> str:
+    """Every 15 minutes from the church's offset, so many churches do not all start at :00,
+    :15, :30 and :45 (the default church keeps */15, as before churches.yaml)."""
+    if church.is_default:
+        return DEFAULT_CRON
+    minutes = range(church.schedule_offset, 60, churches.INTERVAL_MINUTES)
+    return f"{','.join(map(str, minutes))} * * * *"
+
+
+def doc(church: churches.Church, module_doc: str) -> str:
+    """The DAG file's docs, and for a church of churches.yaml which church and which of its
+    connections, pool and Variables this DAG uses (the docs name the default church's)."""
+    if church.is_default:
+        return module_doc
+    return (f"{module_doc.rstrip()}\n\n## This church\n**{church.name}** (`{church.slug}`): "
+            f"connections `{church.pco_conn_id}` and `{church.church_db_conn_id}`, pool "
+            f"`{church.pool}`, Variables `<name>__{church.slug}` (e.g. "
+            f"`{church.variable(tasks.RESOURCES_VARIABLE)}`; unset: this church's entry in "
+            f"churches.yaml). [PCO Sync page](/pco-sync/review/{church.dag_id})\n")  # plugin.review_url
+
+
+def check(church: churches.Church) -> None:
+    """The church's `push:` settings checked when the file is read, not at its first push."""
+    where = f"{churches.FILE_NAME}: church {church.slug!r}: push"
+    try:
+        PushSettings.parse(church.push, {k: f"{where}.{k}" for k in VARIABLES})
+    except SettingsError as exc:
+        raise churches.ChurchesFileError(str(exc)) from None
+
+
+def build(church: churches.Church, module_doc: str):
+    """The DAG syncing `church`."""
+    check(church)
+    # PCO's rate limit is per account: the church's PCO calls share its own pool (one slot).
+    pool = church.pool
+    resources_default = list(church.resources or RESOURCE_NAMES)
+
+    @dag(
+        dag_id=church.dag_id,
+        doc_md=doc(church, module_doc),
+        schedule=CronDataIntervalTimetable(cron(church), timezone="UTC"),
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        # Staff hear of a failed run or a gate stop (pco_sync.airflow.alerts); after 4 failed
+        # runs in a row (an hour) Airflow pauses the DAG instead of failing every 15 minutes.
+        on_failure_callback=alerts.on_failure(church),
+        max_consecutive_failed_dag_runs=4,
+        default_args={"retries": 2, "retry_delay": timedelta(minutes=2),
+                      "on_failure_callback": alerts.record_error},
+        tags=["pco", "sync"] if church.is_default else ["pco", "sync", f"church:{church.slug}"],
+        params={
+            "full_refresh": Param(False, type="boolean",
+                                  description="Pull everything from PCO instead of the data "
+                                              "interval."),
+            "resources": Param(resources_default, type="array", minItems=1, uniqueItems=True,
+                               items={"type": "string", "enum": RESOURCE_NAMES},
+                               description="What to read from PCO; the others are skipped."),
+            "accept_mass_leaves": Param(False, type="boolean",
+                                        description="Let a groups/teams snapshot end more than "
+                                                    "20% of current memberships at once."),
+            "accept_quarantine": Param(False, type="boolean",
+                                       description="Let this run through the quarantine-share "
+                                                   "gate after a person checked the "
+                                                   "quarantined records."),
+            "accept_mass_push": Param(False, type="boolean",
+                                      description="Let the push create, change or delete more "
+                                                  "records in PCO than its safety gate allows "
+                                                  "(after checking a dry run)."),
+            "full_push": Param(False, type="boolean",
+                               description="Push: retry every failed record now, not after its "
+                                           "backoff."),
+            "dry_run": Param(False, type="boolean",
+                             description="Push: list the requests it would send (task log and "
+                                         "XCom) and send nothing to PCO. The pull and the "
+                                         "merges still run and write to the church database."),
+        },
+    )
+    def pco_sync():
+        schema = ensure_schema()
+        with TaskGroup("extract"):
+            extracted = {r: extract.override(task_id=r, pool=pool)(r) for r in RESOURCES}
+        with TaskGroup("validate"):
+            checked = {r: validate.override(task_id=r)(r) for r in RESOURCES}
+        with TaskGroup("merge"):
+            merged = {r: merge.override(task_id=r)(r) for r in RESOURCES}
+        with TaskGroup("push"):
+            pushed = {p: push.override(task_id=p, pool=pool)(p) for p in PUSHES}
+        for r in RESOURCES:
+            chain(schema, extracted[r], checked[r])
+        # Merges one after the other in registry order, once every batch passed its gates;
+        # then the pushes, in order, once every inbound change is in.
+        chain(list(checked.values()), *merged.values(), *pushed.values())
+        summarize(extracted, checked, merged, pushed)
+
+    return pco_sync()

@@ -12,7 +12,7 @@ connections `pco_default` and `church_db`, pool `pco_api`, the unsuffixed Variab
         pco_conn_id: pco_grace         # optional; default pco_<slug>
         church_db_conn_id: church_db_grace   # optional; default church_db_<slug>
         resources: [people, households]      # optional; default: the Variable, else all
-        push: {scope: all, require_email: true}   # optional; defaults of the push Variables
+        push: {scope: everyone, require_email: true}   # optional; defaults of the push Variables
         schedule_offset: 7             # optional minute 0-14 within each quarter hour
 """
 from __future__ import annotations

@@ -1,0 +1,196 @@
+"""Many churches on one deployment: dags/pco_sync.py makes one DAG per church of churches.yaml
+(its id, pool, schedule, tags, Params and docs), each task uses only its church's connections
+and Variables, and two churches synced side by side through Airflow stay apart: one church's
+PCO failing leaves the other's run whole, and no run writes to another church's database."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from pco_sync import churches
+from pco_sync.airflow import tasks
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+CHURCHES = """
+churches:
+  - slug: a
+  - slug: b
+    name: Church B
+    pco_conn_id: pco_b_account
+    resources: [people, households]
+    push: {scope: sync_groups, sync_groups: [Choir], max_changes: 40}
+    schedule_offset: 7
+"""
+
+
+def dagbag(file: Path, text: str | None, monkeypatch):
+    """The DAGs of dags/ with `text` as the churches file (None: no file)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    if text is None:
+        file.unlink(missing_ok=True)
+    else:
+        file.write_text(text)
+    monkeypatch.setenv(churches.ENV_FILE, str(file))
+    return DagBag(dag_folder=str(DAGS))
+
+
+@pytest.fixture
+def bag(tmp_path, monkeypatch):
+    return dagbag(tmp_path / "churches.yaml", CHURCHES, monkeypatch)
+
+
+def test_one_dag_per_church(bag):
+    assert bag.import_errors == {}
+    assert set(bag.dags) == {"pco_sync__a", "pco_sync__b"}  # no pco_sync: no default church
+    a, b = bag.dags["pco_sync__a"], bag.dags["pco_sync__b"]
+    assert set(a.tags) == {"pco", "sync", "church:a"} and "church:b" in b.tags
+    assert [t.task_id for t in a.tasks] == [t.task_id for t in b.tasks]  # the same sync
+    assert (a.max_active_runs, b.max_consecutive_failed_dag_runs) == (1, 4)
+    # The module's docs, then which church and which of its settings the DAG uses.
+    assert b.doc_md.startswith(bag.dags["pco_sync__a"].doc_md.split("## This church")[0])
+    assert "**Church B** (`b`): connections `pco_b_account` and `church_db_b`, pool " \
+           "`pco_api__b`" in b.doc_md
+    assert "[PCO Sync page](/pco-sync/review/pco_sync__b)" in b.doc_md
+
+
+def test_each_church_calls_pco_in_its_own_pool(bag):
+    for slug in ("a", "b"):
+        dag = bag.dags[f"pco_sync__{slug}"]
+        pco_calls = {t.task_id for t in dag.tasks if t.task_id.startswith(("extract.", "push."))}
+        assert len(pco_calls) == 8
+        assert {dag.get_task(t).pool for t in pco_calls} == {f"pco_api__{slug}"}
+        # the database-only tasks queue in the default pool, never behind PCO calls
+        assert {t.pool for t in dag.tasks if t.task_id not in pco_calls} == {"default_pool"}
+
+
+def test_schedules_are_staggered_over_the_quarter_hour(bag):
+    import pendulum
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    start = pendulum.datetime(2026, 3, 1, 10, 0, tz="UTC")
+    offsets = {"a": churches.stable_offset("a"), "b": 7}
+    assert offsets["a"] != offsets["b"]
+    for slug, offset in offsets.items():
+        timetable = coerce_to_core_timetable(bag.dags[f"pco_sync__{slug}"].timetable)
+        info = timetable.next_dagrun_info(
+            last_automated_data_interval=None,
+            restriction=TimeRestriction(earliest=start, latest=None, catchup=True))
+        starts = [info.data_interval.start]
+        for _ in range(4):
+            info = timetable.next_dagrun_info(last_automated_data_interval=info.data_interval,
+                                              restriction=TimeRestriction(start, None, True))
+            starts.append(info.data_interval.start)
+            assert info.data_interval.end - info.data_interval.start == timedelta(minutes=15)
+        # consecutive 15-minute windows that tile time (windows read each change once)
+        assert [s.minute for s in starts] == [offset + 15 * (i % 4) for i in range(5)]
+
+
+def test_params_default_to_the_churchs_resources(bag):
+    b = bag.dags["pco_sync__b"]
+    assert b.params["resources"] == ["people", "households"]
+    assert b.params.get_param("resources").schema["items"]["enum"] == \
+        ["people", "households", "groups", "teams", "events"]  # a manual run may read more
+    assert bag.dags["pco_sync__a"].params["resources"] == \
+        ["people", "households", "groups", "teams", "events"]
+
+
+def test_a_church_taken_out_of_the_file_is_gone_from_the_next_parse(tmp_path, monkeypatch):
+    file = tmp_path / "churches.yaml"
+    assert set(dagbag(file, CHURCHES, monkeypatch).dags) == {"pco_sync__a", "pco_sync__b"}
+    again = dagbag(file, "churches:\n  - slug: b\n  - slug: c\n", monkeypatch)
+    assert set(again.dags) == {"pco_sync__b", "pco_sync__c"}
+    assert set(dagbag(file, None, monkeypatch).dags) == {"pco_sync"}  # no file: as before
+
+
+@pytest.mark.parametrize("text, message", [
+    ("churches:\n  - slug: a\n  - slug: a\n", "church 'a' is listed twice"),
+    ("churches:\n  - slug: a\n    pool: x\n", "church 'a': unknown field pool"),
+    ("churches:\n  - slug: a\n    push: {scope: all}\n",
+     "churches.yaml: church 'a': push.scope must be one of everyone, sync_groups"),
+    ("churches:\n  - slug: a\n    push: {fields: [emails, shoe_size]}\n",
+     "church 'a': push.fields: unknown shoe_size"),
+])
+def test_a_bad_file_is_an_import_error_naming_the_church_and_field(tmp_path, monkeypatch,
+                                                                   text, message):
+    bag = dagbag(tmp_path / "churches.yaml", text, monkeypatch)
+    assert bag.dags == {}
+    [error] = bag.import_errors.values()
+    assert "ChurchesFileError" in error and message in error, error[-600:]
+
+
+# ---- what a task of a church reads at run time ----------------------------------------------
+class FakeDagRun:
+    def __init__(self, dag_id: str, run_type: str = "scheduled"):
+        self.dag_id, self.run_type, self.start_date = dag_id, run_type, None
+
+
+def run_of(dag_id: str, **params) -> tasks.SyncRun:
+    return tasks.SyncRun.of({"dag_run": FakeDagRun(dag_id), "run_id": "r1", "params": params})
+
+
+def test_tasks_use_their_churchs_connections_and_variables(tmp_path, monkeypatch):
+    (tmp_path / "churches.yaml").write_text(CHURCHES)
+    monkeypatch.setenv(churches.ENV_FILE, str(tmp_path / "churches.yaml"))
+    for name in [k for k in os.environ if k.startswith("AIRFLOW_VAR_PCO_SYNC")]:
+        monkeypatch.delenv(name)
+    a, b = run_of("pco_sync__a"), run_of("pco_sync__b")
+    assert (a.church.pco_conn_id, a.church.church_db_conn_id) == ("pco_a", "church_db_a")
+    assert (b.church.pco_conn_id, b.church.church_db_conn_id) == ("pco_b_account", "church_db_b")
+    assert tasks.church_db_conn_id("pco_sync__b") == "church_db_b"  # the PCO Sync page's
+
+    # Unset Variables: the church's entry in the file, else the defaults.
+    assert b.resources() == ["people", "households"]
+    assert a.resources() == ["people", "households", "groups", "teams", "events"]
+    settings = tasks.push_settings(b.church)
+    assert (settings.scope, settings.sync_groups, settings.limits.max_changes) == \
+        ("sync_groups", ("Choir",), 40)
+    assert tasks.push_settings(a.church).scope == "everyone"
+
+    # The church's own Variables win over the file; another church's never apply.
+    monkeypatch.setenv("AIRFLOW_VAR_PCO_SYNC_RESOURCES__B", '["people"]')
+    monkeypatch.setenv("AIRFLOW_VAR_PCO_SYNC_PUSH_SCOPE__B", "everyone")
+    monkeypatch.setenv("AIRFLOW_VAR_PCO_SYNC_RESOURCES", '["events"]')  # the default church's
+    monkeypatch.setenv("AIRFLOW_VAR_PCO_SYNC_PUSH_MAX_CHANGES__A", "3")
+    assert b.resources() == ["people"]
+    assert a.resources() == ["people", "households", "groups", "teams", "events"]
+    assert tasks.push_settings(b.church).scope == "everyone"
+    assert tasks.push_settings(b.church).limits.max_changes == 40
+    assert tasks.push_settings(a.church).limits.max_changes == 3
+
+    # A broken Variable is named as the church must correct it.
+    monkeypatch.setenv("AIRFLOW_VAR_PCO_SYNC_PUSH_SCOPE__B", "some")
+    with pytest.raises(churches.SettingsError, match="pco_sync_push_scope__b must be one of"):
+        tasks.push_settings(b.church)
+
+
+def test_a_dag_that_is_no_churchs_fails_without_retries(tmp_path, monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    (tmp_path / "churches.yaml").write_text(CHURCHES)
+    monkeypatch.setenv(churches.ENV_FILE, str(tmp_path / "churches.yaml"))
+    with pytest.raises(AirflowFailException, match="pco_sync__gone is not the DAG of a church"):
+        run_of("pco_sync__gone")
+    with pytest.raises(LookupError):  # what the PCO Sync page turns into its answer
+        tasks.church_db_conn_id("pco_sync")
+
+
+def test_alerts_go_to_the_churchs_own_connections_first(tmp_path, monkeypatch):
+    from pco_sync.airflow import alerts
+
+    [default] = alerts.on_failure()
+    assert [c.conn_id for c in default.channels] == ["pco_sync_smtp", "pco_sync_alert_webhook"]
+    [b] = alerts.on_failure(churches.parse({"churches": [{"slug": "b"}]})[0])
+    monkeypatch.setenv("AIRFLOW_CONN_PCO_SYNC_SMTP", "smtp://deployment@mail:25")
+    monkeypatch.setenv("AIRFLOW_CONN_PCO_SYNC_ALERT_WEBHOOK__B", "http://hooks.b.example")
+    # b's e-mail: the deployment's (b has none of its own); its webhook: its own
+    assert [c.conn_id for c in b.channels] == ["pco_sync_smtp", "pco_sync_alert_webhook__b"]
+    monkeypatch.setenv("AIRFLOW_CONN_PCO_SYNC_SMTP__B", "smtp://b@mail:25")
+    assert b.channels[0].conn_id == "pco_sync_smtp__b"

@@ -194,3 +194,87 @@ def test_alerts_go_to_the_churchs_own_connections_first(tmp_path, monkeypatch):
     assert [c.conn_id for c in b.channels] == ["pco_sync_smtp", "pco_sync_alert_webhook__b"]
     monkeypatch.setenv("AIRFLOW_CONN_PCO_SYNC_SMTP__B", "smtp://b@mail:25")
     assert b.channels[0].conn_id == "pco_sync_smtp__b"
+
+
+# ---- two churches synced side by side through Airflow -----------------------------------------
+def church_env(file: Path, sims: dict, dbs: dict, **more) -> dict:
+    """The environment of `airflow dags test` for these churches: each its own PCO (a
+    simulator) and its own database, as AIRFLOW_CONN_* variables (connection ids of the file's
+    defaults: pco_<slug>, church_db_<slug>)."""
+    from devkit import devdb
+    from test_dag_e2e import AIRFLOW_HOME
+
+    env = {**os.environ, "PCO_SYNC_AIRFLOW_HOME": str(AIRFLOW_HOME),
+           churches.ENV_FILE: str(file)}
+    for slug, sim in sims.items():
+        login, password = sim.auth
+        env[f"AIRFLOW_CONN_PCO_{slug.upper()}"] = json.dumps(
+            {"conn_type": "pco", "host": sim.url, "login": login,
+             "password": more.get(f"password_{slug}", password)})
+        env[f"AIRFLOW_CONN_CHURCH_DB_{slug.upper()}"] = devdb.airflow_conn_uri(dbs[slug])
+    return env
+
+
+def dags_test(env: dict, dag_id: str) -> tuple[str, str]:
+    """Run `dag_id` once through Airflow: (its final state, the output)."""
+    from test_dag_e2e import ROOT
+
+    proc = subprocess.run([str(ROOT / "bin" / "airflow"), "dags", "test", dag_id, "-c",
+                           json.dumps({"full_refresh": True})],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
+    out = proc.stdout + proc.stderr
+    m = re.search(rf"DagRun Finished: dag_id={dag_id}, .*?state=(\w+)", out)
+    assert m, f"no 'DagRun Finished' line for {dag_id} ({proc.returncode}):\n{out[-6000:]}"
+    return m[1], out
+
+
+def count(url: str, query: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(query).fetchone()[0]
+
+
+@pytest.mark.airflow
+@pytest.mark.timeout(900)
+def test_one_churchs_pco_failing_leaves_the_others_run_whole(tmp_path):
+    from databases import scratch_database
+    from pco_simulator import SimConfig, Simulator
+
+    file = tmp_path / "churches.yaml"
+    file.write_text("churches:\n  - slug: a\n  - slug: b\n    resources: [people, households]\n")
+    with scratch_database("pco_sync_church_a") as db_a, \
+            scratch_database("pco_sync_church_b") as db_b, \
+            Simulator(SimConfig(rate_limit=100_000), people=40, seed=3) as sim_a, \
+            Simulator(SimConfig(rate_limit=100_000), people=120, seed=4) as sim_b:
+        # A's PCO account refuses its credentials (revoked in PCO: every call is a 401).
+        env = church_env(file, {"a": sim_a, "b": sim_b}, {"a": db_a, "b": db_b},
+                         password_a="revoked")
+
+        state, out = dags_test(env, "pco_sync__a")
+        assert state == "failed", out[-4000:]
+        assert "401" in out
+        assert {r["status"] for r in sim_a.sim.requests} == {401}
+        assert not sim_b.sim.requests  # A's run never called B's PCO ...
+        # ... migrated A's own database (ensure_schema: its connection) and staged nothing
+        assert count(db_a, "SELECT count(*) FROM sync.schema_migrations") > 0
+        assert count(db_a, "SELECT count(*) FROM church.people") == 0
+        # ... and never opened B's: not even its schema exists
+        assert count(db_b, "SELECT count(*) FROM pg_namespace WHERE nspname IN "
+                           "('church', 'sync', 'pco_staging')") == 0
+
+        # B's run right after: whole, with B's settings (its resources from the file).
+        a_calls = len(sim_a.sim.requests)
+        state, out = dags_test(env, "pco_sync__b")
+        assert state == "success", out[-6000:]
+        assert len(sim_a.sim.requests) == a_calls  # nothing asked of A's PCO
+        people = count(db_b, "SELECT count(*) FROM church.people WHERE pco_id IS NOT NULL")
+        assert people > 100  # 120 in B's PCO, a few quarantined
+        assert count(db_b, "SELECT count(*) FROM church.families") > 0
+        assert count(db_b, "SELECT count(*) FROM church.groups") == 0  # not B's resources
+        routes = {r["route"] for r in sim_b.sim.requests}
+        assert not any(r.startswith(("/groups/", "/services/", "/calendar/")) for r in routes), routes
+        # A's database holds nothing of B's run: no records, no run bookkeeping
+        assert count(db_a, "SELECT count(*) FROM church.people") == 0
+        assert count(db_a, "SELECT count(*) FROM sync.full_syncs") == 0
+        assert count(db_b, "SELECT count(*) FROM sync.full_syncs") > 0

@@ -8,6 +8,12 @@ that exists, so what a church changed in the UI survives restarts; each item's l
 "created" or "kept (exists)". `--overwrite` replaces existing ones with the file's values.
 An entry whose AIRFLOW_CONN_<ID> / AIRFLOW_VAR_<KEY> environment variable is set is
 skipped: Airflow reads the environment first, so the variable wins anyway.
+
+With a churches.yaml (pco_sync.churches; PCO_SYNC_CHURCHES_FILE names another file) each
+church also gets its PCO pool (one slot: PCO's rate limit is per account), created where
+missing like the rest, and a line saying which of its two connections (its PCO account, its
+own database) Airflow does not have yet: credentials cannot be made up here. Its Variables
+need nothing: unset, they are the church's entry in the file.
 Run it with the project's Airflow environment (``bin/airflow`` sets AIRFLOW_HOME).
 """
 from __future__ import annotations
@@ -61,12 +67,18 @@ def _outcome(existed: bool, overwrite: bool) -> str:
     return "overwritten" if overwrite else "kept (exists)"
 
 
-def apply_settings(settings: dict, *, overwrite: bool = False) -> list[str]:
+def apply_settings(settings: dict, *, overwrite: bool = False,
+                   churches: list | None = None) -> list[str]:
     """Write `settings` (as `load` returns them) into the metadata DB, creating what is missing;
-    existing items are kept unless `overwrite`. Returns one line per item, for the log."""
+    existing items are kept unless `overwrite`; then each church's pool (`churches`: those of
+    the churches file when None). Returns one line per item, for the log."""
     from airflow.models import Connection, Pool, Variable
     from airflow.utils.session import create_session
 
+    from pco_sync import churches as churches_file
+
+    if churches is None:
+        churches = churches_file.load()  # a broken file stops here, before anything is written
     done = []
     with create_session() as session:
         for entry in settings.get("connections", []):
@@ -99,7 +111,35 @@ def apply_settings(settings: dict, *, overwrite: bool = False) -> list[str]:
             if old is None or overwrite:
                 Variable.set(key, entry.get("variable_value"), session=session)
             done.append(f"variable {key}: {_outcome(old is not None, overwrite)}")
+        for church in churches:
+            if church.is_default:
+                continue  # its pool is the file's pco_api
+            old = Pool.get_pool(church.pool, session=session)
+            if old is None or overwrite:
+                Pool.create_or_update_pool(church.pool, 1, f"Requests to Planning Center of "
+                                           f"{church.name} (one per-account rate limit)",
+                                           include_deferred=False, session=session)
+            done.append(f"pool {church.pool}: {_outcome(old is not None, overwrite)} "
+                        f"(church {church.slug})")
+        session.flush()
+        stored = {c for (c,) in session.query(Connection.conn_id)}
+        done += [church_connections(c, lambda i: i in stored or env_overrides(i))
+                 for c in churches if not c.is_default]
     return done
+
+
+def church_connections(church, exists) -> str:
+    """What Airflow lacks of the church's connections (`exists(conn_id)`), in one line."""
+    needed = {church.pco_conn_id: "pco: PCO base URL, application id and secret",
+              church.church_db_conn_id: "postgres: the church's own database"}
+    missing = [i for i in needed if not exists(i)]
+    if not missing:
+        return f"church {church.slug}: connections {', '.join(needed)} found"
+    how = ", ".join(f"AIRFLOW_CONN_{i.upper()}" for i in missing)
+    return (f"church {church.slug}: MISSING connection(s) "
+            f"{'; '.join(f'{i} ({needed[i]})' for i in missing)}: in neither the metadata DB "
+            f"nor the environment. Add them in Admin > Connections or as {how} (a secrets "
+            "backend is not looked at here); until they exist its runs fail")
 
 
 def apply(path: str | Path = DEFAULT_PATH, *, overwrite: bool = False) -> list[str]:
@@ -131,7 +171,14 @@ def _main(argv: list[str]) -> int:
     if args.command == "show":
         show(args.path)
         return 0
-    for line in apply(args.path, overwrite=args.overwrite):
+    from pco_sync.errors import SettingsError
+
+    try:
+        lines = apply(args.path, overwrite=args.overwrite)
+    except SettingsError as exc:  # churches.yaml cannot be used: say why, apply nothing
+        print(exc, file=sys.stderr)
+        return 1
+    for line in lines:
         print(line)
     return 0
 

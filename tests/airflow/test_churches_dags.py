@@ -178,7 +178,7 @@ def test_a_dag_that_is_no_churchs_fails_without_retries(tmp_path, monkeypatch):
     monkeypatch.setenv(churches.ENV_FILE, str(tmp_path / "churches.yaml"))
     with pytest.raises(AirflowFailException, match="pco_sync__gone is not the DAG of a church"):
         run_of("pco_sync__gone")
-    with pytest.raises(LookupError):  # what the PCO Sync page turns into its answer
+    with pytest.raises(LookupError):  # a DAG of no church: no database to open
         tasks.church_db_conn_id("pco_sync")
 
 

@@ -129,3 +129,24 @@ def test_check_again_revalidates_the_staged_record(db, db_url, sim):
     assert value(db, "SELECT after FROM sync.resolution_log WHERE id = %s", log_id) == {"passes": True}
     with pytest.raises(ReviewError, match=f"no open quarantine row {qid}"):
         actions.act(db, "quarantine", "check", [qid], "dora")
+
+
+def test_with_several_churches_each_page_is_its_churchs(tmp_path, monkeypatch):
+    from fastapi import HTTPException
+
+    from pco_sync.airflow import review_api
+
+    file = tmp_path / "churches.yaml"
+    file.write_text("churches:\n  - {slug: grace, name: Grace Church}\n  - {slug: hope}\n")
+    monkeypatch.setenv("PCO_SYNC_CHURCHES_FILE", str(file))
+    assert review_api._church("pco_sync__hope").church_db_conn_id == "church_db_hope"
+    assert review_api._policy_variable("pco_sync__grace") == "pco_sync_conflict_policy__grace"
+    with pytest.raises(HTTPException) as refused:
+        review_api._church("pco_sync")  # the default church is not one of this deployment's
+    assert refused.value.status_code == 404
+    html = review_page.render_churches([("Grace Church", "pco_sync__grace", "/g"),
+                                        ("hope", "pco_sync__hope", "/h")])
+    assert "<a href='/g'>Grace Church</a>" in html and "DAG pco_sync__hope" in html
+    page = review_page.render(BASE, "pco_sync__grace", {}, "conflicts", [], {}, {},
+                              "pco_sync_conflict_policy__grace")
+    assert "<code>pco_sync_conflict_policy__grace</code>" in page

@@ -95,7 +95,8 @@ def router(url_prefix: str) -> APIRouter:
             except ValueError as exc:
                 raise HTTPException(400, str(exc)) from None
         return HTMLResponse(review_page.render(base(dag_id), dag_id, counts, kind, items,
-                                               _policy(dag_id), filters))
+                                               _policy(dag_id), filters,
+                                               _policy_variable(dag_id)))
 
     @api.get("/history", response_class=HTMLResponse, dependencies=read)
     def history_page(dag_id: str, entity: str | None = None, local_id: int | None = None,

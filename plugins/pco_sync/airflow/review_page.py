@@ -74,7 +74,8 @@ window.addEventListener('load', () => {
 
 
 def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
-           policy: dict, filters: dict | None = None) -> str:
+           policy: dict, filters: dict | None = None,
+           policy_variable: str = "pco_sync_conflict_policy") -> str:
     """The page for tab `kind`: `base` is the page's own URL (the plugin's prefix + dag)."""
     tabs = "".join(
         f"<a href='{escape(base)}?kind={key}' class='{'on' if key == kind else ''}'>"
@@ -87,7 +88,7 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
             f"<a href='{escape(base)}/history'>Decision history</a></p>")
     body = SECTIONS[kind](base, dag_id, items, filters or {})
     if kind == "conflicts":
-        body += _policy_form(policy)
+        body += _policy_form(policy, policy_variable)
     return _page(f"PCO Sync: needs a person ({escape(dag_id)})", base,
                  head + f"<nav class='tabs'>{tabs}</nav>" + body)
 
@@ -269,14 +270,14 @@ SECTIONS = {"conflicts": _conflicts, "matches": _matches, "quarantine": _quarant
             "removed": _removed, "push_failures": _push_failures, "waiting": _waiting}
 
 
-def _policy_form(policy: dict) -> str:
+def _policy_form(policy: dict, variable: str) -> str:
     rows = "".join(f"<tr><th>{escape(g.replace('_', ' '))}</th><td>"
                    + _select(f"policy-{g}", POLICIES, policy.get(g, "manual"), name=g) + "</td></tr>"
                    for g in POLICY_GROUPS)
     return ("<h3>Conflict policies</h3><p class='muted'>What the merge does when both sides "
             "changed a field: manual (keep local, record a conflict), pco_wins, local_wins, "
-            "newest_wins. Saved in the Airflow Variable pco_sync_conflict_policy; the next run "
-            "uses it.</p><table id='policies'>" + rows + "</table>"
+            "newest_wins. Saved in the Airflow Variable <code>" + escape(variable) + "</code>; the "
+            "next run uses it.</p><table id='policies'>" + rows + "</table>"
             "<button id='save-policy' onclick=\"call(API + '/policy', Object.fromEntries("
             "Array.from(document.querySelectorAll('#policies select')).map(s => [s.name, s.value])),"
             " 'PUT')\">Save policies</button>")

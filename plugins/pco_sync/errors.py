@@ -62,3 +62,8 @@ class NoQualityResults(LookupError):
 class ReviewError(ValueError):
     """A staff decision the church database refused (unknown or settled item, a choice or
     value that does not fit); nothing was changed."""
+
+
+class MalformedDelivery(ValueError):
+    """A webhook body that is not PCO's EventDelivery JSON; says what is wrong with it
+    (never echoes the body)."""

@@ -33,3 +33,11 @@ CONFIRM_ABSENT_MAX = 100
 PUSH_MAX_CHANGES = 500
 PUSH_MAX_SHARE = 0.25
 PUSH_GATE_MIN_CHANGES = 25
+
+# Webhooks (pco_sync.webhooks). A delivery body over WEBHOOK_MAX_BODY_BYTES is refused (413)
+# unread: PCO's are a few kilobytes (one record as a JSON string). The drain takes at most
+# WEBHOOK_BATCH deliveries per batch (one read per record, then one merge) and
+# WEBHOOK_MAX_BATCHES batches per run, so one run never holds the PCO pool for hours.
+WEBHOOK_MAX_BODY_BYTES = 1_048_576
+WEBHOOK_BATCH = 500
+WEBHOOK_MAX_BATCHES = 40

@@ -16,6 +16,15 @@ SELECT 'family', f.id, f.pco_id, 'absent from full snapshot', snapshot.run_id
                     WHERE s.run_id = snapshot.run_id AND s.pco_id = f.pco_id)
 ON CONFLICT (entity, local_id) WHERE resolved_at IS NULL DO NOTHING;
 
+-- A linked household PCO answered 404 for when asked by id (a webhook delivery about it:
+-- pco_sync.webhooks) was deleted there, as the next snapshot would find.
+INSERT INTO sync.removed_in_pco (entity, local_id, pco_id, reason, run_id)
+SELECT 'family', f.id, f.pco_id, 'deleted in PCO (404 when asked)', gone.run_id
+  FROM pco_staging.gone AS gone
+  JOIN church.families AS f ON f.pco_id = gone.pco_id
+ WHERE gone.run_id = current_setting('pco_sync.run_id') AND gone.stream = 'households'
+ON CONFLICT (entity, local_id) WHERE resolved_at IS NULL DO NOTHING;
+
 UPDATE sync.removed_in_pco AS r
    SET resolved_at = now()
   FROM church.families AS f

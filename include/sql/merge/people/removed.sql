@@ -17,6 +17,16 @@ SELECT 'person', p.id, p.pco_id, 'absent from full snapshot', snapshot.run_id
                     WHERE s.run_id = snapshot.run_id AND s.pco_id = p.pco_id)
 ON CONFLICT (entity, local_id) WHERE resolved_at IS NULL DO NOTHING;
 
+-- A linked person PCO answered 404 for when asked by id (a webhook delivery about them:
+-- pco_sync.webhooks) was deleted there, as a full pull would find. A person merged away in
+-- PCO is not: follow_pco_merges.sql has moved their link to the kept id already.
+INSERT INTO sync.removed_in_pco (entity, local_id, pco_id, reason, run_id)
+SELECT 'person', p.id, p.pco_id, 'deleted in PCO (404 when asked)', gone.run_id
+  FROM pco_staging.gone AS gone
+  JOIN church.people AS p ON p.pco_id = gone.pco_id
+ WHERE gone.run_id = current_setting('pco_sync.run_id') AND gone.stream = 'people'
+ON CONFLICT (entity, local_id) WHERE resolved_at IS NULL DO NOTHING;
+
 UPDATE sync.removed_in_pco AS r
    SET resolved_at = now()
   FROM church.people AS p

@@ -10,7 +10,13 @@ so the 15-minute schedule runs and can be watched at http://localhost:8080.
   2,000 people, seed 1), so what a run pushed to it is still there after a restart;
 - connections, pools and variables from airflow_settings.yaml where missing: what was
   changed in the UI is kept (environment variables win over stored connections);
-- pco_sync unpaused, even if it was paused: this starter exists to watch the schedule.
+- pco_sync (and pco_sync_webhooks) unpaused, even if it was paused: this starter exists to
+  watch the schedule;
+- the simulator it started subscribed to the local webhook receiver
+  (http://127.0.0.1:<AIRFLOW__API__PORT or 8080>/pco-sync/webhooks/default), as the
+  pco_sync_webhook_subscriptions DAG subscribes a real PCO, the secrets in the Variable
+  pco_sync_webhook_secrets: an edit made in the simulator is in the church database within
+  seconds, no scheduled run needed.
 
 `prepare()` does everything but start processes (for tests that start their own).
 """
@@ -34,8 +40,11 @@ SIM_PEOPLE = os.environ.get("PCO_SYNC_DEMO_PEOPLE", "2000")
 SIM_STATE = ROOT / ".local" / "pco-simulator.json"
 CHURCH_DATABASE = "church"
 DAG_ID = "pco_sync"
+WEBHOOKS_DAG_ID = "pco_sync_webhooks"
 # prepare() hands the connections to store to its child process in this variable.
 _LOCAL_CONNECTIONS = "PCO_SYNC_LOCAL_CONNECTIONS"
+# subscribe_simulator() hands the simulator's and the receiver's URLs to its child in this.
+_SUBSCRIBE = "PCO_SYNC_LOCAL_SUBSCRIBE"
 
 
 def _port_open(port: int) -> bool:
@@ -137,6 +146,48 @@ def _prepare_here() -> int:
     for line in airflow_settings.apply_settings(settings):
         print("  " + line, flush=True)
     print("  " + unpause(DAG_ID), flush=True)
+    print("  " + unpause(WEBHOOKS_DAG_ID), flush=True)
+    return 0
+
+
+def receiver_url(env: dict) -> str:
+    """The local webhook receiver of the default church, on the API server's port."""
+    return f"http://127.0.0.1:{env.get('AIRFLOW__API__PORT') or 8080}/pco-sync/webhooks/default"
+
+
+def subscribe_simulator(env: dict, sim_url: str) -> None:
+    """Subscribe the simulator at `sim_url` to the local receiver (env as prepare() returned
+    it), in a child process: the ORM reads AIRFLOW_HOME once."""
+    subprocess.run([sys.executable, "-m", "devkit.local_airflow", "--subscribe-here"], cwd=ROOT,
+                   env={**env, "AIRFLOW_HOME": env["PCO_SYNC_AIRFLOW_HOME"],
+                        _SUBSCRIBE: json.dumps({"sim": sim_url, "url": receiver_url(env)})},
+                   check=True)
+
+
+def _subscribe_here() -> int:
+    """In the child of subscribe_simulator(): what the subscriptions DAG's task does (the
+    events of the resources the church syncs, each subscription's secret in the Variable),
+    and the receiver's URL stored where missing, so that DAG's daily run finds it too."""
+    from airflow.models import Variable
+
+    from pco_sync import churches
+    from pco_sync.pco import resources
+    from pco_sync.pco.client import PcoClient
+    from pco_sync.webhooks import events, settings, subscriptions
+
+    urls = json.loads(os.environ[_SUBSCRIBE])
+    church = churches.DEFAULT
+    chosen = Variable.get("pco_sync_resources", default_var=None)
+    synced = resources.names(chosen, "pco_sync_resources") if chosen else list(resources.RESOURCES)
+    client = PcoClient(urls["sim"], *simulator_credentials(), max_retries=2)
+    done = subscriptions.ensure(client, urls["url"], events.names_for(synced))
+    Variable.set(settings.secrets_variable(church), settings.dump_secrets(done.secrets),
+                 description="PCO webhook subscription secrets by event name (make airflow)")
+    if Variable.get(settings.url_variable(church), default_var=None) is None:
+        Variable.set(settings.url_variable(church), urls["url"],
+                     description="The public URL PCO posts webhook deliveries to")
+    print(f"  webhooks: the simulator posts to {urls['url']} ({len(done.created)} subscriptions "
+          f"created, {len(done.kept) + len(done.reactivated)} kept)", flush=True)
     return 0
 
 
@@ -162,6 +213,8 @@ def main() -> int:
         sim = start_simulator(SIM_PORT, SIM_STATE, env)
     try:
         env = prepare(env=env)
+        if sim is not None:
+            subscribe_simulator(env, f"http://127.0.0.1:{SIM_PORT}")
         home = env["PCO_SYNC_AIRFLOW_HOME"]
         print("Airflow standalone: UI on http://localhost:8080 (user admin; password in "
               f"{home}/simple_auth_manager_passwords.json.generated). Ctrl-C stops it.",
@@ -180,4 +233,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_prepare_here() if sys.argv[1:] == ["--prepare-here"] else main())
+    HERE = {"--prepare-here": _prepare_here, "--subscribe-here": _subscribe_here}
+    sys.exit(HERE[sys.argv[1]]() if sys.argv[1:2] and sys.argv[1] in HERE else main())

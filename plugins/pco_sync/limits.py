@@ -41,3 +41,6 @@ PUSH_GATE_MIN_CHANGES = 25
 WEBHOOK_MAX_BODY_BYTES = 1_048_576
 WEBHOOK_BATCH = 500
 WEBHOOK_MAX_BATCHES = 40
+# Deliveries waiting longer than this (or any that failed) are a backlog the PCO Sync page
+# shows: twice the minute webhooks promise.
+WEBHOOK_BACKLOG_SECONDS = 120

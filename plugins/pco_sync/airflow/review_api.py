@@ -54,6 +54,19 @@ def _policy(dag_id: str) -> dict:
         return {}  # the page offers to replace a broken Variable; the merge says why it is broken
 
 
+def _webhook_backlog(conn) -> dict | None:
+    """The webhook inbox's backlog when one builds up (None: none, or no inbox yet)."""
+    import psycopg
+
+    from pco_sync.webhooks import inbox
+
+    try:
+        backlog = inbox.backlog(conn)
+    except psycopg.errors.UndefinedTable:  # migration 074 not applied here yet
+        return None
+    return backlog if inbox.building_up(backlog) else None
+
+
 def router(url_prefix: str) -> APIRouter:
     read = [Depends(requires_access_dag("GET"))]
     edit = [Depends(requires_access_dag("PUT"))]
@@ -94,9 +107,10 @@ def router(url_prefix: str) -> APIRouter:
                 items = queries.items(conn, kind, **filters)
             except ValueError as exc:
                 raise HTTPException(400, str(exc)) from None
+            backlog = _webhook_backlog(conn)
         return HTMLResponse(review_page.render(base(dag_id), dag_id, counts, kind, items,
                                                _policy(dag_id), filters,
-                                               _policy_variable(dag_id)))
+                                               _policy_variable(dag_id), backlog=backlog))
 
     @api.get("/history", response_class=HTMLResponse, dependencies=read)
     def history_page(dag_id: str, entity: str | None = None, local_id: int | None = None,

@@ -75,8 +75,9 @@ window.addEventListener('load', () => {
 
 def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
            policy: dict, filters: dict | None = None,
-           policy_variable: str = "pco_sync_conflict_policy") -> str:
-    """The page for tab `kind`: `base` is the page's own URL (the plugin's prefix + dag)."""
+           policy_variable: str = "pco_sync_conflict_policy", backlog: dict | None = None) -> str:
+    """The page for tab `kind`: `base` is the page's own URL (the plugin's prefix + dag);
+    `backlog`: the webhook inbox's (pco_sync.webhooks.inbox.backlog), shown when given."""
     tabs = "".join(
         f"<a href='{escape(base)}?kind={key}' class='{'on' if key == kind else ''}'>"
         f"{escape(label)} <span class='count{'' if counts.get(key) else ' zero'}'>"
@@ -86,6 +87,8 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
             f"of <code>{escape(dag_id)}</code>, newest first. "
             f"<button id='sync-now' onclick=\"call(API + '/sync-now', {{}})\">Sync now</button> "
             f"<a href='{escape(base)}/history'>Decision history</a></p>")
+    if backlog:
+        head = _backlog(backlog) + head
     body = SECTIONS[kind](base, dag_id, items, filters or {})
     if kind == "conflicts":
         body += _policy_form(policy, policy_variable)
@@ -101,6 +104,15 @@ def render_churches(churches: list[tuple[str, str, str]]) -> str:
                     f"<span class='muted'>(DAG {escape(dag_id)})</span></li>"
                     for name, dag_id, url in churches)
     return _page("PCO Sync: churches", "", f"<p>What needs a person, per church:</p><ul>{items}</ul>")
+
+
+def _backlog(b: dict) -> str:
+    failed = (f" {b['failing']} of them failed before and are tried again; the latest error: "
+              f"<code>{escape(str(b['last_error'] or ''))[:300]}</code>." if b["failing"] else "")
+    return (f"<p class='notice error'>{b['waiting']} PCO webhook deliver"
+            f"{'ies wait' if b['waiting'] != 1 else 'y waits'} to be merged, the oldest since "
+            f"{escape(str(b['oldest'])[:19])} UTC.{failed} The pco_sync_webhooks DAG's runs "
+            "say why; the 15-minute runs still bring PCO's changes meanwhile.</p>")
 
 
 def render_history(base: str, dag_id: str, rows: list[dict], what: str) -> str:

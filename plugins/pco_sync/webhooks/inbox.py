@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from pco_sync import sqlfiles
+from pco_sync import limits, sqlfiles
 from pco_sync.errors import MalformedDelivery
 
 MAX_ID_CHARS = 200  # longer ids are not PCO's (a uuid is 36)
@@ -140,9 +140,16 @@ def failed(conn: psycopg.Connection, ids: list[int], error: str) -> None:
 
 
 def backlog(conn: psycopg.Connection) -> dict:
-    """{waiting, oldest, failing, last_error} of the pending deliveries."""
+    """{waiting, oldest, oldest_seconds, failing, last_error} of the pending deliveries."""
     with conn.transaction():
-        waiting, oldest, failing, last_error = conn.execute(
+        waiting, oldest, age, failing, last_error = conn.execute(
             sqlfiles.read("webhooks/backlog.sql")).fetchone()
-    return {"waiting": int(waiting), "oldest": oldest, "failing": int(failing),
-            "last_error": last_error}
+    return {"waiting": int(waiting), "oldest": oldest, "oldest_seconds": float(age),
+            "failing": int(failing), "last_error": last_error}
+
+
+def building_up(backlog: dict) -> bool:
+    """Whether the backlog is one staff should hear of: deliveries that failed, or that have
+    waited longer than the freshness webhooks promise (limits.WEBHOOK_BACKLOG_SECONDS)."""
+    return bool(backlog["waiting"]) and (
+        backlog["failing"] > 0 or backlog["oldest_seconds"] > limits.WEBHOOK_BACKLOG_SECONDS)

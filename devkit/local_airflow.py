@@ -146,7 +146,7 @@ def _prepare_here() -> int:
     for line in airflow_settings.apply_settings(settings):
         print("  " + line, flush=True)
     print("  " + unpause(DAG_ID), flush=True)
-    print("  " + unpause(WEBHOOKS_DAG_ID), flush=True)
+    print("  " + unpause(WEBHOOKS_DAG_ID, "it merges what PCO's webhooks deliver"), flush=True)
     return 0
 
 
@@ -191,7 +191,7 @@ def _subscribe_here() -> int:
     return 0
 
 
-def unpause(dag_id: str) -> str:
+def unpause(dag_id: str, does: str = "make airflow runs it every 15 minutes") -> str:
     from airflow.models import DagModel
     from airflow.utils.session import create_session
 
@@ -201,8 +201,7 @@ def unpause(dag_id: str) -> str:
             return f"{dag_id}: not parsed yet; it will start unpaused"
         if dag.is_paused:
             dag.is_paused = False
-            return (f"{dag_id}: unpaused (it was paused; make airflow runs it every 15 minutes, "
-                    "pause it in the UI to stop that)")
+            return f"{dag_id}: unpaused (it was paused; {does}, pause it in the UI to stop that)"
         return f"{dag_id}: unpaused"
 
 

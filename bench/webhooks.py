@@ -73,9 +73,10 @@ def _port() -> int:
 
 
 @contextmanager
-def church_database():
+def church_database(name: str | None = None):
+    """(URL, name) of a fresh migrated database of its own, dropped afterwards."""
     server = devdb.church_db_url()
-    name = os.environ.get("PCO_SYNC_BENCH_WEBHOOKS_DB", "pco_sync_bench_webhooks")
+    name = name or os.environ.get("PCO_SYNC_BENCH_WEBHOOKS_DB", "pco_sync_bench_webhooks")
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     with psycopg.connect(server, autocommit=True) as c:
         c.execute(drop)
@@ -90,10 +91,11 @@ def church_database():
 
 
 @contextmanager
-def simulator(port: int):
+def simulator(port: int, people: int = PEOPLE):
+    """A simulator process at PCO's real rate limit, with make airflow's credentials."""
     app_id, secret = local_airflow.simulator_credentials()
     proc = subprocess.Popen([sys.executable, "-m", "pco_simulator", "serve", "--port", str(port),
-                             "--people", str(PEOPLE), "--seed", "1", "--app-id", app_id,
+                             "--people", str(people), "--seed", "1", "--app-id", app_id,
                              "--secret", secret], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -122,37 +124,37 @@ def _airflow(env, *args, timeout=900) -> str:
 
 
 @contextmanager
-def running_airflow(db_name: str, sim_url: str):
-    """(env, base URL) of `bin/airflow standalone` prepared as `make airflow` prepares it."""
-    shutil.rmtree(HOME, ignore_errors=True)
+def running_airflow(db_name: str, sim_url: str, home: Path = HOME):
+    """(env, base URL) of `bin/airflow standalone` prepared as `make airflow` prepares it,
+    after a first full sync, pco_sync paused."""
+    shutil.rmtree(home, ignore_errors=True)
     port = _port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_", "AIRFLOW__"))}
-    env.update({"PCO_SYNC_AIRFLOW_HOME": str(HOME), "AIRFLOW__API__PORT": str(port),
+    env.update({"PCO_SYNC_AIRFLOW_HOME": str(home), "AIRFLOW__API__PORT": str(port),
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_port())})
-    HOME.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)
     _airflow(env, "dags", "reserialize")
     env[devdb.ENV_AIRFLOW_CONN] = devdb.airflow_conn_uri(
         devdb.with_database(devdb.church_db_url(), db_name))
-    env = local_airflow.prepare(HOME, env=env, church_database=db_name,
+    env = local_airflow.prepare(home, env=env, church_database=db_name,
                                 sim_port=int(sim_url.rsplit(":", 1)[1]))
     # Only webhooks may bring changes: no 15-minute run, no daily subscription run.
     _airflow(env, "dags", "pause", "pco_sync")
     _airflow(env, "dags", "pause", "pco_sync_webhook_subscriptions")
     t = time.perf_counter()
     _airflow(env, "dags", "test", "pco_sync", "-c", json.dumps({"full_refresh": True}))
-    print(f"webhooks: first full sync of {PEOPLE:,} people in {time.perf_counter() - t:.0f} s",
-          flush=True)
+    print(f"webhooks: first full sync in {time.perf_counter() - t:.0f} s", flush=True)
     local_airflow.subscribe_simulator(env, sim_url)
-    log = open(HOME / "standalone.log", "w")
+    log = open(home / "standalone.log", "w")
     proc = subprocess.Popen([str(ROOT / "bin" / "airflow"), "standalone"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300
         while True:
-            assert proc.poll() is None, f"airflow standalone exited; see {HOME}/standalone.log"
+            assert proc.poll() is None, f"airflow standalone exited; see {home}/standalone.log"
             try:
                 if requests.get(f"{base}/api/v2/monitor/health", timeout=2).json()[
                         "scheduler"]["status"] == "healthy":

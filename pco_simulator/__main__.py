@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("path")
     ld = acts.add_parser("load", help="load data from a JSON file (path on the server)")
     ld.add_argument("path")
+    w = acts.add_parser("webhooks", help="webhook subscriptions (no secrets) and the latest "
+                                         "delivery attempts")
+    w.add_argument("--limit", type=int, default=20, help="attempts shown (default 20)")
     c = acts.add_parser("clock", help="move the simulator's clock forward")
     c.add_argument("--advance", type=float, required=True, metavar="SECONDS")
     return p
@@ -197,6 +200,9 @@ def admin(args) -> object:
         return _call(u, "POST", f"/{act}", {"path": args.path})
     if act == "clock":
         return _call(u, "POST", "/clock", {"advance_seconds": args.advance})
+    if act == "webhooks":
+        return {**_call(u, "GET", "/webhooks/subscriptions"),
+                **_call(u, "GET", f"/webhooks/deliveries?limit={max(args.limit, 1)}")}
     raise SystemExit(f"unknown action {act}")
 
 

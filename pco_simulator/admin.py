@@ -174,9 +174,17 @@ def build_admin(sim: Simulation) -> FastAPI:
         return {"now": store.now_iso()}
 
     @app.get(f"{ADMIN_PREFIX}/webhooks/deliveries")
-    def deliveries():
-        log = sim.webhooks.log if sim.webhooks else []
-        return {"deliveries": list(log), "pending": sim.webhooks.pending() if sim.webhooks
-                else 0}
+    def deliveries(limit: int | None = None):
+        log = list(sim.webhooks.log) if sim.webhooks else []
+        return {"deliveries": log[-limit:] if limit else log,
+                "pending": sim.webhooks.pending() if sim.webhooks else 0}
+
+    @app.get(f"{ADMIN_PREFIX}/webhooks/subscriptions")
+    def webhook_subscriptions():
+        """Who is posted what, without the secrets (PCO's own API shows those)."""
+        return {"subscriptions": [
+            {k: s.get(k) for k in ("id", "name", "url", "active")}
+            for s in sorted(store.tables["webhook_subscriptions"].values(),
+                            key=lambda s: int(s["id"]))]}
 
     return app

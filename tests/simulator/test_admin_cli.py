@@ -237,7 +237,7 @@ def test_generate_then_serve_the_file(tmp_path):
 # ---- --help --------------------------------------------------------------------------------
 ADMIN_ACTIONS = ("reset", "edit", "delete", "inactivate", "merge", "add-member",
                  "remove-member", "move", "requests", "counters", "faults", "limits", "save",
-                 "load", "clock")
+                 "load", "clock", "webhooks")
 
 
 def help_text(capsys, *argv) -> str:

@@ -411,3 +411,28 @@ def test_available_events_page_like_the_recording(sim):
     assert doc["meta"]["count"] == 25 and doc["meta"]["next"] == {"offset": 25}
     ids = [e["id"] for e in doc["data"]]
     assert ids == sorted(ids)  # ordered by id, as recorded
+
+
+# ---- the admin CLI ---------------------------------------------------------------------------
+def test_admin_cli_edit_delivers_and_webhooks_shows_it_without_secrets(sim, receiver, capsys):
+    """`python -m pco_simulator admin --url URL edit people ID first_name=NAME` is staff's
+    edit: it fires person.updated; `admin webhooks` shows who is subscribed and what went."""
+    from pco_simulator.__main__ import main
+
+    _, secret = subscribe(sim, UPDATED, receiver.url())
+    person = create_person(sim)
+    assert main(["admin", "--url", sim.url, "edit", "people", person["id"],
+                 "first_name=Hedwig"]) == 0
+    capsys.readouterr()
+    [hit] = receiver.wait_for(1)
+    event, payload = delivery(hit)
+    assert event["attributes"]["name"] == UPDATED and signed_by(hit, secret)
+    assert payload["data"]["attributes"]["first_name"] == "Hedwig"
+
+    assert main(["admin", "--url", sim.url, "webhooks", "--limit", "5"]) == 0
+    out = capsys.readouterr().out
+    shown = json.loads(out)
+    assert shown["subscriptions"] == [{"id": shown["subscriptions"][0]["id"], "name": UPDATED,
+                                       "url": receiver.url(), "active": True}]
+    assert [(d["name"], d["status"]) for d in shown["deliveries"]] == [(UPDATED, 200)]
+    assert secret not in out

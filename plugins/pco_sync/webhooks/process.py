@@ -74,10 +74,13 @@ def drain(conn: psycopg.Connection, client: PcoClient, run_id: str, synced, poli
         try:
             process_batch(conn, client, batch_run, batch, synced, policy, drained, **accept)
         except Exception as exc:
-            conn.rollback()
-            inbox.failed(conn, [d.id for d in batch], describe(exc))
             log.error("webhook batch %s (%d deliveries) failed; they stay pending and are "
                       "tried again: %s", batch_run, len(batch), describe(exc))
+            try:
+                conn.rollback()
+                inbox.failed(conn, [d.id for d in batch], describe(exc))
+            except Exception as also:  # the database itself is down: they stay pending anyway
+                log.error("could not record the failure on the deliveries: %s", describe(also))
             raise
         drained.batches += 1
         drained.deliveries += len(batch)

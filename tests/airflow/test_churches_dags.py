@@ -30,7 +30,8 @@ churches:
 
 
 def dagbag(file: Path, text: str | None, monkeypatch):
-    """The DAGs of dags/ with `text` as the churches file (None: no file)."""
+    """The sync DAGs of dags/pco_sync.py with `text` as the churches file (None: no file);
+    the webhooks DAGs per church are tests/webhooks/test_churches.py's."""
     from airflow.dag_processing.dagbag import DagBag
 
     if text is None:
@@ -38,7 +39,7 @@ def dagbag(file: Path, text: str | None, monkeypatch):
     else:
         file.write_text(text)
     monkeypatch.setenv(churches.ENV_FILE, str(file))
-    return DagBag(dag_folder=str(DAGS))
+    return DagBag(dag_folder=str(DAGS / "pco_sync.py"))
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ def test_each_church_has_its_own_webhooks_dags(churches_file):
     assert "pco_sync_webhooks__grace" in str(grace.timetable)
     assert "/pco-sync/webhooks/grace" in grace.doc_md
     assert "pco_sync_webhook_secrets__grace" in grace.doc_md
+    assert "church:grace" in grace.tags
     subs = bag.dags["pco_sync_webhook_subscriptions__hope"]
     assert subs.get_task("subscribe").pool == "pco_api__hope"
 

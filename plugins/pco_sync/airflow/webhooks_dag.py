@@ -51,7 +51,7 @@ def build(church: churches.Church, doc_md: str):
         # A delivery that failed is due again 30 s later (inbox.failed), so is the retry.
         default_args={"retries": 3, "retry_delay": timedelta(seconds=30),
                       "on_failure_callback": alerts.record_error},
-        tags=["pco", "sync", "webhooks"],
+        tags=_tags(church, "pco", "sync", "webhooks"),
         params={
             "accept_quarantine": Param(False, type="boolean",
                                        description="Let a batch through the quarantine-share "
@@ -78,12 +78,17 @@ def build_subscriptions(church: churches.Church, doc_md: str):
         catchup=False,
         max_active_runs=1,
         default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
-        tags=["pco", "webhooks"],
+        tags=_tags(church, "pco", "webhooks"),
     )
     def subscriptions():
         subscribe.override(task_id="subscribe", pool=church.pool)(church.slug)
 
     return subscriptions()
+
+
+def _tags(church: churches.Church, *tags: str) -> list[str]:
+    """As the sync DAG's: a church of churches.yaml adds church:<slug>."""
+    return list(tags) if church.is_default else [*tags, f"church:{church.slug}"]
 
 
 def _doc(church: churches.Church, doc_md: str) -> str:

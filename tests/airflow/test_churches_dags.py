@@ -31,7 +31,7 @@ churches:
 
 def dagbag(file: Path, text: str | None, monkeypatch):
     """The sync DAGs of dags/pco_sync.py with `text` as the churches file (None: no file);
-    the webhooks DAGs per church are tests/webhooks/test_churches.py's."""
+    the webhooks DAGs per church are tests/webhooks/test_per_church.py's."""
     from airflow.dag_processing.dagbag import DagBag
 
     if text is None:

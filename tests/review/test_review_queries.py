@@ -58,6 +58,10 @@ def test_page_shows_both_sides_and_the_buttons_that_settle_them(db, open_items):
     assert "Local person %d" % twins[0] in html and "sam2@example.org" in html
     assert f"data-ids='[{rid}]' data-value='{twins[1]}'" in html
     assert f"href='/dags/pco_sync/runs/pull-1'" in html
+    # found by a webhook batch: linked to the webhooks DAG's run
+    html = review_page.render(BASE, "pco_sync", counts, "matches", queries.items(db, "matches"),
+                              {}, run_dags={"pull-1": ("pco_sync_webhooks", "asset__1")})
+    assert "href='/dags/pco_sync_webhooks/runs/asset__1'>asset__1</a>" in html
 
 
 def test_actions_apply_the_sql_functions_with_the_actor(db, open_items):

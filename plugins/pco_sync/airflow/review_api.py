@@ -110,7 +110,8 @@ def router(url_prefix: str) -> APIRouter:
             backlog = _webhook_backlog(conn)
         return HTMLResponse(review_page.render(base(dag_id), dag_id, counts, kind, items,
                                                _policy(dag_id), filters,
-                                               _policy_variable(dag_id), backlog=backlog))
+                                               _policy_variable(dag_id), backlog=backlog,
+                                               run_dags=_webhook_runs(dag_id, items)))
 
     @api.get("/history", response_class=HTMLResponse, dependencies=read)
     def history_page(dag_id: str, entity: str | None = None, local_id: int | None = None,
@@ -210,6 +211,27 @@ def router(url_prefix: str) -> APIRouter:
     root.include_router(landing)
     root.include_router(api)
     return root
+
+
+def _webhook_runs(dag_id: str, items: list[dict]) -> dict[str, tuple[str, str]]:
+    """Items a webhook batch found carry that batch's run id (the webhooks DAG's run, with
+    ".<n>" after its first batch): {run id: (webhooks DAG id, its Airflow run id)}."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from pco_sync.webhooks import settings as webhooks
+
+    run_ids = {i["run_id"] for i in items if i.get("run_id")}
+    if not run_ids:
+        return {}
+    first = {r: r.rsplit(".", 1)[0] for r in run_ids}
+    webhooks_dag = webhooks.dag_id(_church(dag_id))
+    with create_session() as session:
+        known = set(session.scalars(select(DagRun.run_id).where(
+            DagRun.dag_id == webhooks_dag, DagRun.run_id.in_(run_ids | set(first.values())))))
+    return {r: (webhooks_dag, r if r in known else first[r]) for r in run_ids
+            if r in known or first[r] in known}
 
 
 def _may(dag_id: str, user, method: str, entity=None) -> bool:

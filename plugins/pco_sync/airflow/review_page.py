@@ -75,9 +75,12 @@ window.addEventListener('load', () => {
 
 def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
            policy: dict, filters: dict | None = None,
-           policy_variable: str = "pco_sync_conflict_policy", backlog: dict | None = None) -> str:
+           policy_variable: str = "pco_sync_conflict_policy", backlog: dict | None = None,
+           run_dags: dict[str, tuple[str, str]] | None = None) -> str:
     """The page for tab `kind`: `base` is the page's own URL (the plugin's prefix + dag);
-    `backlog`: the webhook inbox's (pco_sync.webhooks.inbox.backlog), shown when given."""
+    `backlog`: the webhook inbox's (pco_sync.webhooks.inbox.backlog), shown when given;
+    `run_dags`: (DAG id, Airflow run id) of each run id not the sync DAG's (a webhook
+    batch's)."""
     tabs = "".join(
         f"<a href='{escape(base)}?kind={key}' class='{'on' if key == kind else ''}'>"
         f"{escape(label)} <span class='count{'' if counts.get(key) else ' zero'}'>"
@@ -89,7 +92,9 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
             f"<a href='{escape(base)}/history'>Decision history</a></p>")
     if backlog:
         head = _backlog(backlog) + head
-    body = SECTIONS[kind](base, dag_id, items, filters or {})
+    dags = run_dags or {}
+    run = lambda run_id: _run(*dags.get(run_id, (dag_id, run_id)))  # noqa: E731
+    body = SECTIONS[kind](base, run, items, filters or {})
     if kind == "conflicts":
         body += _policy_form(policy, policy_variable)
     return _page(f"PCO Sync: needs a person ({escape(dag_id)})", base,
@@ -131,7 +136,7 @@ def render_history(base: str, dag_id: str, rows: list[dict], what: str) -> str:
 
 # ---- one section per kind ------------------------------------------------------------------
 
-def _conflicts(base, dag_id, items, filters):
+def _conflicts(base, run, items, filters):
     form = (f"<form class='bar' method='get' action='{escape(base)}'>"
             "<input type='hidden' name='kind' value='conflicts'>Filter: "
             + _select("entity", ["", "person", "email", "phone_number", "address", "family"],
@@ -166,7 +171,7 @@ def _conflicts(base, dag_id, items, filters):
         rows.append(
             f"<tr><td><input type='checkbox' class='pick' data-kind='conflicts' value='{c['id']}'></td>"
             f"<td>{escape(field)}</td><td>{_v(c['agreed_value'])}</td><td>{_v(c['pco_value'])}</td>"
-            f"<td>{_v(c['local_value'])}</td><td>{_run(dag_id, c['run_id'])}</td><td>"
+            f"<td>{_v(c['local_value'])}</td><td>{run(c['run_id'])}</td><td>"
             + _button("conflicts", "local", "Keep local", [c["id"]])
             + _button("conflicts", "pco", "Take PCO", [c["id"]]) + "</td><td>"
             f"<input type='text' id='{box}' placeholder='another value'>"
@@ -176,7 +181,7 @@ def _conflicts(base, dag_id, items, filters):
             + "".join(rows) + "</table>")
 
 
-def _matches(base, dag_id, items, filters):
+def _matches(base, run, items, filters):
     if not items:
         return "<p class='muted'>No open match reviews.</p>"
     bulk = ("<div class='bar'>Ticked reviews: "
@@ -201,7 +206,7 @@ def _matches(base, dag_id, items, filters):
         cards.append(
             f"<h3><input type='checkbox' class='pick' data-kind='matches' value='{m['id']}'> "
             f"{escape(m['pco_name'])}: {escape(m['reason'])} "
-            f"<span class='muted'>(found by {_run(dag_id, m['run_id'])}; "
+            f"<span class='muted'>(found by {run(m['run_id'])}; "
             f"{_history(base, m['entity'], pco_id=m['pco_id'])})</span></h3>{decided}"
             f"<div class='cards'>{pco}{local}</div><p>"
             + _button("matches", "create", f"Create as a new {m['entity']}", [m["id"]])
@@ -209,7 +214,7 @@ def _matches(base, dag_id, items, filters):
     return bulk + "".join(cards)
 
 
-def _quarantine(base, dag_id, items, filters):
+def _quarantine(base, run, items, filters):
     if not items:
         return "<p class='muted'>Nothing quarantined.</p>"
     rows = "".join(
@@ -217,7 +222,7 @@ def _quarantine(base, dag_id, items, filters):
         f"<td>{escape(q['stream'])}</td><td>{escape(q['pco_id'] or '')} {_pco_link(q['stream'], q['pco_id'])}"
         f"{'<br>' + escape(q['contact_kind']) + ' ' + escape(q['contact_id'] or '') if q['contact_kind'] else ''}</td>"
         f"<td>{escape(q['check_name'])}</td><td>{escape(q['detail'] or '')}</td>"
-        f"<td>{_run(dag_id, q['run_id'])}<br><a href='{escape(_quality_url(base, q['run_id'], q['stream']))}' target='_blank'>"
+        f"<td>{run(q['run_id'])}<br><a href='{escape(_quality_url(base, q['run_id'], q['stream']))}' target='_blank'>"
         f"Great Expectations results</a></td>"
         f"<td><details><summary>PCO record</summary><pre>{escape(json.dumps(q['payload'], indent=1))}</pre></details></td>"
         "<td>" + "".join(_button("quarantine", a, ACTIONS["quarantine"][a].label, [q["id"]])
@@ -230,21 +235,21 @@ def _quarantine(base, dag_id, items, filters):
             "<th>why</th><th>run</th><th>raw</th><th></th></tr>" + rows + "</table>")
 
 
-def _removed(base, dag_id, items, filters):
+def _removed(base, run, items, filters):
     if not items:
         return "<p class='muted'>Nobody removed in PCO is waiting for a decision.</p>"
     rows = "".join(
         f"<tr><td><input type='checkbox' class='pick' data-kind='removed' value='{r['id']}'></td>"
         f"<td>{escape(r['entity'])}</td><td>{escape(r.get('name') or '')} (local {r['local_id']}; "
         f"{_history(base, r['entity'], local_id=r['local_id'])})</td>"
-        f"<td>{escape(r['pco_id'])}</td><td>{escape(r['reason'])}</td><td>{_run(dag_id, r['run_id'])}</td><td>"
+        f"<td>{escape(r['pco_id'])}</td><td>{escape(r['reason'])}</td><td>{run(r['run_id'])}</td><td>"
         + "".join(_button("removed", a, x.label, [r["id"]], confirm=x.confirm)
                   for a, x in ACTIONS.get("removed", {}).items()) + "</td></tr>" for r in items)
     return ("<table><tr><th></th><th>what</th><th>local record</th><th>PCO id</th><th>why</th>"
             "<th>found by</th><th></th></tr>" + rows + "</table>")
 
 
-def _push_failures(base, dag_id, items, filters):
+def _push_failures(base, run, items, filters):
     if not items:
         return "<p class='muted'>No push failures.</p>"
     rows = "".join(
@@ -253,7 +258,7 @@ def _push_failures(base, dag_id, items, filters):
         f"<td><code>{escape(f['method'])} {escape(f['path'])}</code></td>"
         f"<td>{escape(str(f['status'] or 'no answer'))}: {escape(f['detail'])}</td>"
         f"<td>{f['attempts']}</td><td>{escape(str(f['retry_after'])[:16])}</td>"
-        f"<td>{_run(dag_id, f['run_id'])}</td><td>"
+        f"<td>{run(f['run_id'])}</td><td>"
         + "".join(_button("push_failures", a, x.label, [f["id"]])
                   for a, x in ACTIONS.get("push_failures", {}).items()) + "</td></tr>" for f in items)
     bulk = ("<div class='bar'>Ticked failures: " + "".join(
@@ -264,14 +269,14 @@ def _push_failures(base, dag_id, items, filters):
             + rows + "</table>")
 
 
-def _waiting(base, dag_id, items, filters):
+def _waiting(base, run, items, filters):
     if not items:
         return "<p class='muted'>No memberships are waiting.</p>"
     rows = "".join(
         f"<tr><td>{escape(w['kind'])}</td><td>{escape(w['group_name'] or w['group_pco_id'])}</td>"
         f"<td>{escape(w['person_pco_id'])} {_pco_link('people', w['person_pco_id'])}</td>"
         f"<td>{escape(w['role'])}</td><td>{'in match review' if w['in_match_review'] else 'quarantined' if w['quarantined'] else 'not in the church database yet'}</td>"
-        f"<td>{_run(dag_id, w['run_id'])}</td></tr>" for w in items)
+        f"<td>{run(w['run_id'])}</td></tr>" for w in items)
     return ("<p class='muted'>Joined by the run after their person arrives: settle the match "
             "review or quarantine of that person.</p><table><tr><th>kind</th><th>group</th>"
             "<th>PCO person</th><th>role</th><th>waiting because</th><th>snapshot</th></tr>"

@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 
 export PYTHONPATH := $(ROOT):$(ROOT)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: venv chromium test bench demo airflow full-sync clean
+.PHONY: venv chromium test bench demo airflow celery full-sync clean
 
 venv: $(STAMP)
 
@@ -65,6 +65,13 @@ demo: venv
 # where missing (what the UI changed is kept); pco_sync unpaused. See devkit/local_airflow.py.
 airflow: venv
 	cd $(ROOT) && $(VPY) -m devkit.local_airflow
+
+# Airflow on the CeleryExecutor: API server (UI :8080), scheduler, DAG processor and two Celery
+# workers as processes, on the machine's Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432,
+# metadata database airflow_celery) or PCO_SYNC_CELERY_BROKER / PCO_SYNC_CELERY_METADATA_DB;
+# the church database and PCO simulator as `make airflow` has them. See devkit/celery.py.
+celery: venv
+	cd $(ROOT) && $(VPY) -m devkit.celery
 
 # A full sync while `make airflow` runs: a triggered run with full_refresh (the scheduler runs
 # it; `bin/airflow dags test` would race the scheduler for the same task instances).

@@ -447,44 +447,94 @@ class Deployment:
     def exited(self) -> dict[str, int]:
         return {n: p.returncode for n, p in self.procs.items() if p.poll() is not None}
 
-    def kill_group(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """Signal a component's whole process group (the component and its children)."""
-        try:
-            os.killpg(self.procs[name].pid, sig)
-        except ProcessLookupError:
-            pass
+    def tree(self, *names: str) -> set[int]:
+        """The pids of these components (default: all) and of every process under them.
+        A worker's task processes start sessions of their own (Airflow's supervisor), so a
+        component's process group alone misses them."""
+        roots = {p.pid for n, p in self.procs.items() if (not names or n in names)
+                 and p.poll() is None}
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _pgid, _state) in _processes().items():
+            children.setdefault(ppid, []).append(pid)
+        found, todo = set(), list(roots)
+        while todo:
+            pid = todo.pop()
+            if pid not in found:
+                found.add(pid)
+                todo += children.get(pid, [])
+        return found
+
+    def owner(self, pid: int) -> str | None:
+        """The component `pid` runs under (walking up its parents), if any."""
+        leaders = {p.pid: n for n, p in self.procs.items()}
+        procs = _processes()
+        while pid in procs and pid not in leaders:
+            pid = procs[pid][0]
+        return leaders.get(pid)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> set[int]:
+        """Signal a component, its process group and every process under it (what a
+        machine's death does to a worker: its running tasks die with it). Returns the pids
+        signalled."""
+        pids = self.tree(name)
+        _signal(pids, sig)
+        return pids
 
     def stop(self, timeout: float = 60) -> None:
-        """SIGTERM every process group, wait, then SIGKILL each group: a component's children
-        that outlived it (a worker's task processes, the API server's) are ended too."""
-        for name in self.procs:
-            self.kill_group(name, signal.SIGTERM)
+        """SIGTERM every component with everything under it, wait, then SIGKILL what is
+        left: no API server, scheduler or task process outlives the deployment."""
+        pids = self.tree()
+        _signal(pids, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for proc in self.procs.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 pass
-        for name, proc in self.procs.items():
-            self.kill_group(name, signal.SIGKILL)
+        while alive(pids) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        _signal(pids | self.tree(), signal.SIGKILL)
+        for proc in self.procs.values():
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
 
-    def alive_in_groups(self) -> list[int]:
-        """Pids still in any of this deployment's process groups (after stop: none)."""
-        groups = {p.pid for p in self.procs.values()}
-        left = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[2]) in groups and fields[0] != "Z":
-                    left.append(int(entry.name))
-        return left
+
+def _processes() -> dict[int, tuple[int, int, str]]:
+    """Every process of the machine: pid -> (parent pid, process group, state)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[int(entry.name)] = (int(fields[1]), int(fields[2]), fields[0])
+    return out
+
+
+def alive(pids: set[int]) -> list[int]:
+    """Those of `pids` still running (zombies waiting for their parent count as gone)."""
+    procs = _processes()
+    return sorted(p for p in pids if p in procs and procs[p][2] != "Z")
+
+
+def _signal(pids: set[int], sig: int) -> None:
+    """`sig` to each process and to its process group (the groups are the components' own
+    and their task processes' sessions)."""
+    procs = _processes()
+    for group in {procs[p][1] for p in pids if p in procs}:
+        if group > 1 and group != os.getpgrp():  # never the launcher's own group
+            try:
+                os.killpg(group, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 # ---- make celery -------------------------------------------------------------------------
@@ -540,10 +590,11 @@ def main() -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stopped = deployment.tree()
         deployment.stop()
         for sim in prepared.simulators:
             local_airflow.stop_simulator(sim)
-        left = deployment.alive_in_groups()
+        left = alive(stopped)
         print("make celery: stopped" + (f"; still running: {left}" if left else ""), flush=True)
 
 

@@ -59,7 +59,6 @@ DEFAULT_METADATA = "postgresql://postgres@127.0.0.1:5432/airflow_celery"
 ESSENTIAL = ("api-server", "scheduler", "dag-processor")
 # Where the home records which metadata database bin/airflow's stamp (.db_migrated) is for.
 _MIGRATED_FOR = ".celery_metadata"
-_CHURCH_SETTINGS = "PCO_SYNC_CELERY_CHURCH_SETTINGS"
 
 
 class Missing(SystemExit):
@@ -220,46 +219,34 @@ def _python_env(env: dict) -> dict:
     return {**env, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
-def church_settings(churches: list[dict], env: dict, *, sim_ports: dict[str, int],
-                    databases: dict[str, str]) -> dict:
-    """airflow_settings entries for the churches of a churches file: each church's PCO
-    connection (its simulator) and church database connection, unless an AIRFLOW_CONN_<ID>
-    variable sets them, and its one-slot pool (PCO's rate limit is per account)."""
+def local_church_connections(churches: list[dict], env: dict, *, sim_ports: dict[str, int],
+                             databases: dict[str, str]) -> list[dict]:
+    """Each church's PCO connection (its simulator) and church database connection (its
+    embedded database), unless an AIRFLOW_CONN_<ID> variable sets them."""
     from devkit import airflow_settings
 
     yaml_pco = next(c for c in airflow_settings.load()["connections"] if c["conn_id"] == "pco_default")
-    conns, pools = [], []
+    conns = []
     for church in churches:
         if church["slug"] == "default":
             continue
-        if not env.get(f"AIRFLOW_CONN_{church['pco_conn_id'].upper()}"):
+        if church["slug"] in sim_ports and not env.get(f"AIRFLOW_CONN_{church['pco_conn_id'].upper()}"):
             conns.append({**yaml_pco, "conn_id": church["pco_conn_id"],
                           "conn_host": f"http://127.0.0.1:{sim_ports[church['slug']]}"})
-        if not env.get(f"AIRFLOW_CONN_{church['church_db_conn_id'].upper()}"):
+        if church["slug"] in databases:
             conns.append({"conn_id": church["church_db_conn_id"],
                           "conn_uri": devdb.airflow_conn_uri(databases[church["slug"]])})
-        pools.append({"pool_name": church["pool"], "pool_slot": 1,
-                      "pool_description": f"Requests to Planning Center for {church['name']} "
-                                          "(one per-account rate limit)"})
-    return {"connections": conns, "pools": pools, "variables": []}
+    return conns
 
 
-def apply_church_settings(env: dict, settings: dict) -> None:
-    """Store the churches' settings where missing (in a child: Airflow reads its home at
-    import)."""
-    if not settings["connections"] and not settings["pools"]:
-        return
-    subprocess.run([sys.executable, "-m", "devkit.celery", "--church-settings-here"], cwd=ROOT,
+def apply_church_settings(env: dict, connections: list[dict]) -> None:
+    """The churches' pools, Variables and these connections, where missing
+    (devkit.church_settings, in a child: Airflow reads its home at import)."""
+    from devkit import church_settings
+
+    subprocess.run([sys.executable, "-m", "devkit.church_settings", "apply"], cwd=ROOT,
                    env={**_python_env(env), "AIRFLOW_HOME": env["PCO_SYNC_AIRFLOW_HOME"],
-                        _CHURCH_SETTINGS: json.dumps(settings)}, check=True)
-
-
-def _church_settings_here() -> int:
-    from devkit import airflow_settings
-
-    for line in airflow_settings.apply_settings(json.loads(os.environ[_CHURCH_SETTINGS])):
-        print("  " + line, flush=True)
-    return 0
+                        church_settings.ENV_CONNECTIONS: json.dumps(connections)}, check=True)
 
 
 # ---- the home's airflow.cfg ------------------------------------------------------------
@@ -329,8 +316,8 @@ def prepare(settings: Settings, base_env: dict | None = None, *,
             prepared.simulators.append(local_airflow.start_simulator(sim_port, env=env))
         sim_ports, databases = {}, {}
         for i, church in enumerate(named, 1):
-            sim_ports[church["slug"]] = sim_port + i
             if start_simulators and not env.get(f"AIRFLOW_CONN_{church['pco_conn_id'].upper()}"):
+                sim_ports[church["slug"]] = sim_port + i
                 state = ROOT / ".local" / f"pco-simulator-{church['slug']}.json"
                 prepared.simulators.append(
                     local_airflow.start_simulator(sim_port + i, state, env=env))
@@ -339,8 +326,9 @@ def prepare(settings: Settings, base_env: dict | None = None, *,
                     devdb.embedded_url(), f"church_{church['slug']}")
         env = local_airflow.prepare(settings.home, env=env, church_database=church_database,
                                     sim_port=sim_port)
-        apply_church_settings(env, church_settings(churches, env, sim_ports=sim_ports,
-                                                   databases=databases))
+        if named:
+            apply_church_settings(env, local_church_connections(
+                churches, env, sim_ports=sim_ports, databases=databases))
         write_config(settings.home, settings.airflow_env())
         prepared.env = env
         return prepared
@@ -603,4 +591,4 @@ def _shown(path: Path) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(_church_settings_here() if sys.argv[1:] == ["--church-settings-here"] else main())
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""make celery's preparation without starting Airflow (devkit.celery, devkit.church_settings):
+what it says when Redis or PostgreSQL is missing, the settings every component gets, the
+home's airflow.cfg, secrets kept out of messages, and the churches' pools and Variables."""
+from __future__ import annotations
+
+import socket
+import textwrap
+
+import pytest
+
+from devkit import celery, church_settings
+from pco_sync import churches
+
+
+def closed_port() -> int:
+    """A port nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_missing_redis_is_named_with_how_to_get_it():
+    port = closed_port()
+    said = celery.check_broker(f"redis://127.0.0.1:{port}/0")
+    assert said.startswith(f"Redis not reachable at 127.0.0.1:{port}")
+    assert "install redis-server" in said and celery.ENV_BROKER in said
+
+
+def test_a_missing_postgresql_is_named_with_how_to_get_it():
+    port = closed_port()
+    said = celery.check_metadata(f"postgresql://airflow:s3cret-pw@127.0.0.1:{port}/airflow_celery")
+    assert said.startswith(f"PostgreSQL not reachable at 127.0.0.1:{port}")
+    assert "install postgresql" in said and celery.ENV_METADATA in said
+    assert "s3cret-pw" not in said
+
+
+def test_require_names_everything_missing_at_once():
+    settings = celery.Settings(broker=f"redis://127.0.0.1:{closed_port()}/0",
+                               metadata=f"postgresql://postgres@127.0.0.1:{closed_port()}/x")
+    with pytest.raises(celery.Missing) as raised:
+        celery.require(settings)
+    message = str(raised.value)
+    assert "Redis not reachable" in message and "PostgreSQL not reachable" in message
+
+
+def test_every_component_gets_the_celery_settings(tmp_path):
+    settings = celery.Settings(home=tmp_path, broker="redis://127.0.0.1:6379/3",
+                               metadata="postgresql://u:pw@db.example:5433/meta", api_port=9090,
+                               queue="q1")
+    env = settings.airflow_env()
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://u:pw@db.example:5433/meta"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+postgresql+psycopg2://u:pw@db.example:5433/meta"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://127.0.0.1:6379/3"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:9090/execution/"
+    assert env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] == "q1"
+    assert celery.shown(settings.metadata) == "postgresql://u:***@db.example:5433/meta"
+
+
+def test_settings_from_the_environment():
+    settings = celery.Settings.from_env({celery.ENV_BROKER: "redis://r:6380/1",
+                                         celery.ENV_METADATA: "postgresql://p/m",
+                                         celery.ENV_WORKERS: "3", "AIRFLOW__API__PORT": "8181"})
+    assert (settings.broker, settings.metadata, settings.workers, settings.api_port) == (
+        "redis://r:6380/1", "postgresql://p/m", 3, 8181)
+    default = celery.Settings.from_env({})
+    assert default.broker == "redis://127.0.0.1:6379/0" and default.workers == 2
+    assert default.metadata.endswith("127.0.0.1:5432/airflow_celery")
+
+
+def test_the_home_config_gets_the_settings_and_keeps_the_rest(tmp_path):
+    (tmp_path / "airflow.cfg").write_text(textwrap.dedent("""\
+        [core]
+        # the executor
+        executor = LocalExecutor
+        fernet_key = keep-me
+
+        [database]
+        sql_alchemy_conn = sqlite:////x/airflow.db
+        """))
+    celery.write_config(tmp_path, {"AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                                   "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql+psycopg2://h/m",
+                                   "AIRFLOW__CELERY__BROKER_URL": "redis://h:6379/0",
+                                   "AIRFLOW__CORE__PARALLELISM": "8", "PCO_SYNC_X": "no"})
+    text = (tmp_path / "airflow.cfg").read_text()
+    assert "executor = CeleryExecutor" in text and "LocalExecutor" not in text
+    assert "# the executor" in text and "fernet_key = keep-me" in text
+    assert "sql_alchemy_conn = postgresql+psycopg2://h/m" in text
+    assert "[celery]\nbroker_url = redis://h:6379/0" in text
+    assert text.count("parallelism = 8") == 1 and "PCO_SYNC_X" not in text
+    assert (tmp_path / "airflow.cfg").stat().st_mode & 0o077 == 0  # it holds secrets
+
+
+def test_church_pools_and_variables_from_the_churches_file():
+    listed = churches.parse({"churches": [
+        {"slug": "grace", "name": "Grace", "resources": ["people", "households"],
+         "push": {"scope": "everyone", "require_email": False, "max_changes": 50}},
+        {"slug": "hope"}]})
+    got = church_settings.settings(listed)
+    assert [(p["pool_name"], p["pool_slot"]) for p in got["pools"]] == [
+        ("pco_api__grace", 1), ("pco_api__hope", 1)]
+    assert {v["variable_name"]: v["variable_value"] for v in got["variables"]} == {
+        "pco_sync_resources__grace": '["people", "households"]',
+        "pco_sync_push_scope__grace": "everyone",
+        "pco_sync_push_require_email__grace": "false",
+        "pco_sync_push_max_changes__grace": "50"}
+    assert church_settings.settings([churches.DEFAULT]) == {
+        "connections": [], "pools": [], "variables": []}
+
+
+def test_each_church_connection_is_found_or_named_missing(monkeypatch):
+    listed = churches.parse({"churches": [{"slug": "grace"}]})
+    monkeypatch.setenv("AIRFLOW_CONN_PCO_GRACE", "{}")
+    monkeypatch.delenv("AIRFLOW_CONN_CHURCH_DB_GRACE", raising=False)
+    assert church_settings.connection_sources(listed, set(), set()) == [
+        "connection pco_grace (grace): from AIRFLOW_CONN_PCO_GRACE",
+        "connection church_db_grace (grace): MISSING: set AIRFLOW_CONN_CHURCH_DB_GRACE (.env "
+        "for docker compose) or add it in Admin > Connections"]
+    assert church_settings.connection_sources(listed, {"church_db_grace"}, set())[1] == \
+        "connection church_db_grace (grace): stored"

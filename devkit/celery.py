@@ -240,7 +240,7 @@ def local_church_connections(churches: list[dict], env: dict, *, sim_ports: dict
 
 
 def apply_church_settings(env: dict, connections: list[dict]) -> None:
-    """The churches' pools, Variables and these connections, where missing
+    """The churches' pools and these connections, where missing
     (devkit.church_settings, in a child: Airflow reads its home at import)."""
     from devkit import church_settings
 

@@ -3,8 +3,8 @@ created where missing and kept where they exist (as devkit.airflow_settings does
 
 - per church its pool, one slot: PCO's rate limit is per account, so one church's PCO tasks
   run one at a time and never wait for another church's;
-- per church the Variables its entry sets: `resources` as pco_sync_resources__<slug>, each
-  `push` setting as pco_sync_push_<setting>__<slug>;
+- no Variables: a church's pco_sync_*__<slug> Variables left unset are its entry in the
+  file, so an edit of the file is never hidden behind a copy made here;
 - connections given to it (make celery's local simulators and databases). A deployment
   sets each church's connections with AIRFLOW_CONN_<ID> variables (docker-compose's .env)
   or in Admin > Connections; `apply` says, per church, where each one comes from or that it
@@ -30,28 +30,17 @@ import sys
 ENV_CONNECTIONS = "PCO_SYNC_CHURCH_CONNECTIONS"
 
 
-def _value(value) -> str:
-    """A Variable's text as airflow_settings.yaml writes them: text as is, the rest JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def settings(churches: list, connections: list[dict] = ()) -> dict:
-    """airflow_settings entries (connections, pools, variables) for `churches` (Church
-    records); the default church has none of its own."""
-    pools, variables = [], []
+    """airflow_settings entries (connections, pools) for `churches` (Church records); the
+    default church has none of its own (airflow_settings.yaml's)."""
+    pools = []
     for church in churches:
         if church.is_default:
             continue
         pools.append({"pool_name": church.pool, "pool_slot": 1,
                       "pool_description": f"Requests to Planning Center for {church.name} "
                                           "(one per-account rate limit)"})
-        if church.resources is not None:
-            variables.append({"variable_name": church.variable("pco_sync_resources"),
-                              "variable_value": _value(list(church.resources))})
-        for key, value in sorted(church.push.items()):
-            variables.append({"variable_name": church.variable(f"pco_sync_push_{key}"),
-                              "variable_value": _value(value)})
-    return {"connections": list(connections), "pools": pools, "variables": variables}
+    return {"connections": list(connections), "pools": pools, "variables": []}
 
 
 def connection_sources(churches: list, stored: set[str], given: set[str]) -> list[str]:

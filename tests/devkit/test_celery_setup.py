@@ -91,7 +91,7 @@ def test_the_home_config_gets_the_settings_and_keeps_the_rest(tmp_path):
     assert (tmp_path / "airflow.cfg").stat().st_mode & 0o077 == 0  # it holds secrets
 
 
-def test_church_pools_and_variables_from_the_churches_file():
+def test_church_pools_from_the_churches_file_and_no_variables():
     listed = churches.parse({"churches": [
         {"slug": "grace", "name": "Grace", "resources": ["people", "households"],
          "push": {"scope": "everyone", "require_email": False, "max_changes": 50}},
@@ -99,11 +99,8 @@ def test_church_pools_and_variables_from_the_churches_file():
     got = church_settings.settings(listed)
     assert [(p["pool_name"], p["pool_slot"]) for p in got["pools"]] == [
         ("pco_api__grace", 1), ("pco_api__hope", 1)]
-    assert {v["variable_name"]: v["variable_value"] for v in got["variables"]} == {
-        "pco_sync_resources__grace": '["people", "households"]',
-        "pco_sync_push_scope__grace": "everyone",
-        "pco_sync_push_require_email__grace": "false",
-        "pco_sync_push_max_changes__grace": "50"}
+    # Unset, a church's Variables are its entry in the file: no copy would follow an edit.
+    assert got["variables"] == []
     assert church_settings.settings([churches.DEFAULT]) == {
         "connections": [], "pools": [], "variables": []}
 

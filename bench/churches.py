@@ -1,0 +1,357 @@
+"""Many churches on the Celery deployment (issue 12): 20 churches of a churches.yaml (one DAG
+each, pco_sync__<slug>), each with a PCO simulator of its own (its own process) and its own
+database on the machine's PostgreSQL, run by `make celery`'s deployment (devkit.celery: API
+server, scheduler, DAG processor, 2 Celery workers) on the machine's Redis.
+
+What is measured: incremental 15-minute runs, time-scaled. Each church's runs follow its
+own timetable (the DAG's staggered cron: its minute offset within the quarter hour), with a
+15-minute interval lasting INTERVAL seconds here (scale INTERVAL / 900; the simulators'
+rate-limit windows are scaled the same). Airflow's scheduler cannot run on a scaled clock,
+so this module plays the timetable: at each run's due time (its interval's end, offset
+included) it creates the run exactly as the scheduler does (a scheduled run over that data
+interval, created queued through the serialized DAG); the scheduler (creating no runs of
+its own) then queues, runs and retries the tasks on the two workers as it would. Between
+runs, staff edit two people of each church in PCO, so each run has something to read and
+merge. Before the measured intervals each church has its first sync (whole PCO), done with
+the task bodies in one process (not measured: GX is imported once, not in 100 processes).
+
+The CPU a task costs does not scale with the clock: squeezing 15 minutes into INTERVAL
+seconds loads the two workers 900 / INTERVAL times as hard as real time would, so the
+lateness figure is harsher than real time.
+
+Figures:
+- churches.latest_finish_seconds: the latest run's finish after its due time, against the
+  interval (target <= 1.0: every run finished before its church's next run was due).
+- churches.busiest_minute_starts: the most runs that started within one (scaled) minute,
+  against the number of churches (all at once, as without staggering); target <= 0.25.
+  The span from the first to the last start of an interval is printed beside it.
+- churches.cpu_seconds_per_run: CPU the whole deployment (workers with their task
+  processes, scheduler, DAG processor, API server) spent per run, against what one run may
+  cost for all churches to fit in real time: cores x 900 s / churches (target <= 1.0).
+
+The README turns these into workers per 100 and per 1,000 churches. Environment:
+PCO_SYNC_BENCH_CHURCHES (20), PCO_SYNC_BENCH_CHURCH_PEOPLE (200),
+PCO_SYNC_BENCH_CHURCH_INTERVAL (seconds a 15-minute interval lasts, 240),
+PCO_SYNC_BENCH_CHURCH_INTERVALS (3), and devkit.celery's PCO_SYNC_CELERY_BROKER /
+PCO_SYNC_CELERY_METADATA_DB for the Redis and PostgreSQL used.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from bench import church
+from devkit import celery, devdb
+
+CHURCHES = int(os.environ.get("PCO_SYNC_BENCH_CHURCHES", "20"))
+PEOPLE = int(os.environ.get("PCO_SYNC_BENCH_CHURCH_PEOPLE", "200"))
+INTERVAL = float(os.environ.get("PCO_SYNC_BENCH_CHURCH_INTERVAL", "240"))
+INTERVALS = int(os.environ.get("PCO_SYNC_BENCH_CHURCH_INTERVALS", "3"))
+EDITS = 2  # people edited in each church's PCO per interval
+REAL_INTERVAL = 900.0
+HOME = church.ROOT / ".local" / "airflow-bench-churches"
+REDIS_DB = 14  # make celery uses 0, its test 13
+QUEUE = "bench_churches"
+
+
+def slugs(n: int = CHURCHES) -> list[str]:
+    return [f"church{i:02d}" for i in range(1, n + 1)]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _consecutive_free_ports() -> int:
+    import socket
+
+    for _ in range(50):
+        port = _free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no two consecutive free ports")
+
+
+def deployment_settings() -> celery.Settings:
+    base = celery.Settings.from_env()
+    broker = urlsplit(base.broker)
+    meta = urlsplit(base.metadata)
+    return celery.Settings(
+        home=HOME, broker=urlunsplit((broker.scheme, broker.netloc, f"/{REDIS_DB}", "", "")),
+        metadata=urlunsplit((meta.scheme, meta.netloc, "/pco_sync_bench_churches_meta",
+                             meta.query, "")),
+        api_port=_free_port(), log_port=_consecutive_free_ports(), workers=2, concurrency=4,
+        queue=QUEUE,
+        extra_env={"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"})  # this module schedules
+
+
+def _recreate(server: str, name: str) -> str:
+    with psycopg.connect(server, autocommit=True) as c:
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    return devdb.ensure_database(server, name)
+
+
+def run() -> dict[str, dict]:
+    cfg = deployment_settings()
+    missing = [m for m in (celery.check_broker(cfg.broker), celery.check_metadata(cfg.metadata)) if m]
+    if missing:
+        raise RuntimeError("churches: " + "; ".join(missing))
+    server = devdb.with_database(cfg.metadata, "postgres")
+    _recreate(server, "pco_sync_bench_churches_meta")
+    scale = INTERVAL / REAL_INTERVAL
+    names = slugs()
+    workdir = Path(tempfile.mkdtemp(prefix="pco-sync-bench-churches-"))
+    churches_file = workdir / "churches.yaml"
+    churches_file.write_text("churches:\n" + "".join(f"  - slug: {s}\n" for s in names))
+    print(f"churches: {len(names)} churches of {PEOPLE} people, each with its own simulator "
+          f"and database; a 15-minute interval lasts {INTERVAL:.0f} s (scale {scale:.3f}), "
+          f"{INTERVALS} intervals, 2 Celery workers", flush=True)
+    sims = []
+    deployment = None
+    try:
+        for _ in names:
+            sims.append(church.Sim(PEOPLE, time_scale=round(scale, 4)))
+        dbs = [_recreate(server, f"pco_sync_bench_church_{s}") for s in names]
+        began = time.perf_counter()
+        seed(sims, dbs)
+        print(f"churches: first syncs (task bodies, one process) in "
+              f"{time.perf_counter() - began:.0f} s", flush=True)
+        env = {k: v for k, v in church.env().items() if not k.startswith("AIRFLOW_")}
+        env["PCO_SYNC_CHURCHES_FILE"] = str(churches_file)
+        for slug, sim, db in zip(names, sims, dbs):
+            env[f"AIRFLOW_CONN_PCO_{slug.upper()}"] = json.dumps({
+                "conn_type": "pco", "host": sim.url, "login": church.APP_ID,
+                "password": church.SECRET})
+            env[f"AIRFLOW_CONN_CHURCH_DB_{slug.upper()}"] = devdb.airflow_conn_uri(db)
+        prepared = celery.prepare(cfg, env, start_simulators=False)
+        deployment = celery.Deployment(cfg, prepared.env)
+        deployment.start()
+        dag_ids = [c["dag_id"] for c in prepared.churches]
+        if dag_ids != [f"pco_sync__{s}" for s in names]:
+            raise RuntimeError(f"churches: the churches file made DAGs {dag_ids[:3]}...: this "
+                               "benchmark needs the per-church DAG factory (pco_sync__<slug>)")
+        cpu_before = deployment_cpu(deployment)
+        runs = schedule(prepared.env, dag_ids, sims)
+        cpu = deployment_cpu(deployment) - cpu_before
+    finally:
+        if deployment is not None:
+            deployment.stop()
+        for sim in sims:
+            sim.stop()
+    return figures(runs, cpu, len(names))
+
+
+# ---- the first syncs ---------------------------------------------------------------------
+def seed(sims: list, dbs: list[str]) -> None:
+    """Each church's first sync, whole, with the DAG's task bodies (bench.groups.sync_run) in
+    one child process."""
+    pairs = json.dumps([[s.url, d] for s, d in zip(sims, dbs)])
+    proc = subprocess.run([sys.executable, "-m", "bench.churches", "--seed"], input=pairs,
+                          cwd=church.ROOT, env=church.env(), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"churches: the first syncs failed:\n{proc.stderr[-3000:]}")
+
+
+def _seed_here() -> None:
+    from bench.groups import sync_run
+
+    for sim_url, db_url in json.loads(sys.stdin.read()):
+        sync_run(sim_url, db_url, "bench-first-sync", full=True)
+
+
+# ---- the time-scaled timetable -----------------------------------------------------------
+def schedule(env: dict, dag_ids: list[str], sims: list) -> list[dict]:
+    """The measured intervals: runs created at their due times (a child with Airflow's
+    settings does that and reports each run), PCO edits made in between."""
+    t0 = time.time() + 20  # the first interval starts once the child has loaded Airflow
+    plan = {"t0": t0, "interval": INTERVAL, "intervals": INTERVALS, "dags": dag_ids,
+            "deadline": t0 + (INTERVALS + 3) * INTERVAL}
+    stop = threading.Event()
+    editor = threading.Thread(target=edit_people, args=(sims, t0, stop), daemon=True)
+    editor.start()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "bench.churches", "--schedule"],
+                              input=json.dumps(plan), cwd=church.ROOT,
+                              env={**env, "AIRFLOW_HOME": env["PCO_SYNC_AIRFLOW_HOME"]},
+                              capture_output=True, text=True)
+    finally:
+        stop.set()
+        editor.join(timeout=10)
+    if proc.returncode != 0:
+        raise RuntimeError(f"churches: scheduling the runs failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def edit_people(sims: list, t0: float, stop: threading.Event) -> None:
+    """Staff edit EDITS people of every church in PCO early in each interval."""
+    for k in range(INTERVALS):
+        if stop.wait(max(0.0, t0 + k * INTERVAL + 1 - time.time())):
+            return
+        for sim in sims:
+            for n in range(EDITS):
+                person = 10_000_001 + (k * EDITS + n) % PEOPLE
+                req = urllib.request.Request(
+                    f"{sim.url}/__admin/records/people/{person}", method="PATCH",
+                    data=json.dumps({"nickname": f"edit {k}.{n}"}).encode(),
+                    headers={"Content-Type": "application/json"})
+                urllib.request.urlopen(req, timeout=30).close()
+
+
+def offset_minutes(timetable) -> int:
+    """The minute within each quarter hour the DAG's cron starts at (0 for */15)."""
+    expression = getattr(timetable, "_expression", None) or timetable.summary
+    minute = expression.split()[0]
+    if minute.startswith("*"):
+        return 0
+    return min(int(m) for m in minute.split(",")) % 15
+
+
+def _schedule_here() -> None:
+    """In a child with the deployment's Airflow settings: create each church's scheduled
+    runs at their (scaled) due times, as the scheduler would, then report every run."""
+    from datetime import datetime, timedelta, timezone
+
+    from airflow.models.dagrun import DagRun
+    from airflow.models.serialized_dag import SerializedDagModel
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.timetables.base import DataInterval
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    plan = json.loads(sys.stdin.read())
+    interval, t0 = plan["interval"], plan["t0"]
+    deadline = time.time() + 300
+    dags = {}
+    while len(dags) < len(plan["dags"]):  # the DAG processor may still be parsing
+        with create_session() as session:
+            for dag_id in plan["dags"]:
+                found = SerializedDagModel.get(dag_id=dag_id, session=session)
+                if found is not None:
+                    dags[dag_id] = offset_minutes(found.dag.timetable)
+        if time.time() > deadline:
+            raise SystemExit(f"DAGs not parsed in 300 s: {sorted(set(plan['dags']) - set(dags))}")
+        time.sleep(2)
+    due = []
+    for dag_id, offset in dags.items():
+        for k in range(plan["intervals"]):
+            start = t0 + k * interval + offset * interval / 15
+            due.append((start + interval, start, dag_id, offset))
+    due.sort()
+    made = []
+    for end, start, dag_id, offset in due:
+        time.sleep(max(0.0, end - time.time()))
+        utc = lambda s: datetime.fromtimestamp(s, timezone.utc)  # noqa: E731
+        with create_session() as session:
+            dag = SerializedDagModel.get(dag_id=dag_id, session=session).dag
+            window = DataInterval(utc(start), utc(end))
+            run = dag.create_dagrun(
+                run_id=dag.timetable.generate_run_id(run_type=DagRunType.SCHEDULED,
+                                                     run_after=window.end, data_interval=window),
+                logical_date=window.start, data_interval=window, run_after=window.end,
+                run_type=DagRunType.SCHEDULED, triggered_by=DagRunTriggeredByType.TIMETABLE,
+                state=DagRunState.QUEUED, creating_job_id=None, session=session)
+            made.append((dag_id, run.run_id, end, offset))
+    runs = []
+    while True:
+        with create_session() as session:
+            states = {(r.dag_id, r.run_id): r for r in session.query(DagRun).filter(
+                DagRun.dag_id.in_(list(dags)))}
+            done = all(states[(d, r)].state in ("success", "failed") for d, r, _, _ in made)
+            if done or time.time() > plan["deadline"]:
+                for dag_id, run_id, end, offset in made:
+                    r = states[(dag_id, run_id)]
+                    busy = sum((ti.duration or 0) for ti in session.query(TaskInstance).filter(
+                        TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id))
+                    runs.append({"dag_id": dag_id, "run_id": run_id, "due": end,
+                                 "offset": offset, "state": str(r.state),
+                                 "start": r.start_date.timestamp() if r.start_date else None,
+                                 "end": r.end_date.timestamp() if r.end_date else None,
+                                 "task_seconds": busy})
+                break
+        time.sleep(3)
+    print(json.dumps(runs))
+
+
+# ---- CPU -------------------------------------------------------------------------------
+def deployment_cpu(deployment) -> float:
+    """CPU seconds the deployment's processes have used, their reaped children included
+    (a worker's finished task processes are in its pool processes' children times)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in deployment.tree():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / tick
+
+
+# ---- figures -----------------------------------------------------------------------------
+def figures(runs: list[dict], cpu: float, churches: int) -> dict[str, dict]:
+    late = [((r["end"] or math.inf) - r["due"]) for r in runs]
+    failed = [r for r in runs if r["state"] != "success"]
+    minute = INTERVAL / 15
+    starts = sorted(r["start"] for r in runs if r["start"])
+    busiest = max((sum(1 for s in starts if a <= s < a + minute) for a in starts), default=0)
+    spans = []
+    for k in range(INTERVALS):
+        ks = sorted(r["start"] for r in runs if r["start"] and
+                    round((r["due"] - runs[0]["due"]) // INTERVAL) == k)
+        if ks:
+            spans.append((ks[-1] - ks[0]) / minute)
+    per_run = cpu / max(1, len(runs))
+    cores = os.cpu_count() or 1
+    task_seconds = sum(r["task_seconds"] for r in runs) / max(1, len(runs))
+    wall = [(r["end"] - r["start"]) for r in runs if r["end"] and r["start"]]
+    print(f"churches: {len(runs)} runs, {len(failed)} not successful; latest finish "
+          f"{max(late):.1f} s after its due time (interval {INTERVAL:.0f} s); a run took "
+          f"{sum(wall) / max(1, len(wall)):.1f} s on average from start to end, "
+          f"{task_seconds:.1f} task-seconds of worker slots; the busiest scaled minute saw "
+          f"{busiest} starts; starts spread over {', '.join(f'{s:.1f}' for s in spans)} "
+          f"scaled minutes per interval; {cpu:.0f} CPU-s in all, {per_run:.1f} CPU-s per run "
+          f"on {cores} cores", flush=True)
+    if failed:
+        print(f"churches: not successful: {[(r['dag_id'], r['state']) for r in failed][:5]}",
+              flush=True)
+    worst = max(late) if not failed else max(max(late), INTERVAL * 10)
+    return {
+        "churches.latest_finish_seconds": {"value": round(worst, 1), "bound": INTERVAL,
+                                           "target": 1.0, "unit": "s"},
+        "churches.busiest_minute_starts": {"value": busiest, "bound": churches, "target": 0.25,
+                                           "unit": "runs"},
+        "churches.cpu_seconds_per_run": {"value": round(per_run, 1),
+                                         "bound": round(cores * REAL_INTERVAL / churches, 1),
+                                         "target": 1.0, "unit": "s"},
+    }
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--seed"]:
+        _seed_here()
+    elif sys.argv[1:] == ["--schedule"]:
+        _schedule_here()
+    else:
+        for name, fig in run().items():
+            print(name, fig)

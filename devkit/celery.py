@@ -191,11 +191,15 @@ def ensure_metadata_database(settings: Settings) -> None:
 
 def _forget_other_metadata(settings: Settings) -> None:
     """bin/airflow migrates a home once (its stamp .db_migrated); a home pointed at another
-    metadata database must be migrated again."""
+    metadata database, or at one that was dropped and created again, is migrated again."""
+    import psycopg
+
     settings.home.mkdir(parents=True, exist_ok=True)
     record = settings.home / _MIGRATED_FOR
     target = shown(settings.metadata)
-    if not record.exists() or record.read_text() != target:
+    with psycopg.connect(devdb.normalize_url(settings.metadata), connect_timeout=5) as conn:
+        migrated = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()[0]
+    if not migrated or not record.exists() or record.read_text() != target:
         (settings.home / ".db_migrated").unlink(missing_ok=True)
         record.write_text(target)
 

@@ -115,3 +115,16 @@ def test_each_church_connection_is_found_or_named_missing(monkeypatch):
         "for docker compose) or add it in Admin > Connections"]
     assert church_settings.connection_sources(listed, {"church_db_grace"}, set())[1] == \
         "connection church_db_grace (grace): stored"
+
+
+def test_a_dropped_metadata_database_is_migrated_again(tmp_path):
+    """bin/airflow's once-per-home stamp must not outlive the database it was for."""
+    from databases import scratch_database
+
+    with scratch_database("pco_sync_celery_meta") as url:
+        settings = celery.Settings(home=tmp_path, metadata=url)
+        stamp = tmp_path / ".db_migrated"
+        stamp.touch()
+        (tmp_path / celery._MIGRATED_FOR).write_text(celery.shown(url))
+        celery._forget_other_metadata(settings)  # an empty database: no Airflow tables
+        assert not stamp.exists()

@@ -243,14 +243,16 @@ def local_church_connections(churches: list[dict], env: dict, *, sim_ports: dict
     return conns
 
 
-def apply_church_settings(env: dict, connections: list[dict]) -> None:
-    """The churches' pools and these connections, where missing
-    (devkit.church_settings, in a child: Airflow reads its home at import)."""
+def store_church_connections(env: dict, connections: list[dict]) -> None:
+    """These church connections stored where missing (devkit.church_settings, in a child:
+    Airflow reads its home at import). The churches' pools and the report of what each one
+    lacks are airflow_settings.yaml's apply's, in local_airflow.prepare()."""
     from devkit import church_settings
 
-    subprocess.run([sys.executable, "-m", "devkit.church_settings", "apply"], cwd=ROOT,
-                   env={**_python_env(env), "AIRFLOW_HOME": env["PCO_SYNC_AIRFLOW_HOME"],
-                        church_settings.ENV_CONNECTIONS: json.dumps(connections)}, check=True)
+    if connections:
+        subprocess.run([sys.executable, "-m", "devkit.church_settings", "connections"], cwd=ROOT,
+                       env={**_python_env(env), "AIRFLOW_HOME": env["PCO_SYNC_AIRFLOW_HOME"],
+                            church_settings.ENV_CONNECTIONS: json.dumps(connections)}, check=True)
 
 
 # ---- the home's airflow.cfg ------------------------------------------------------------
@@ -328,11 +330,17 @@ def prepare(settings: Settings, base_env: dict | None = None, *,
             if not env.get(f"AIRFLOW_CONN_{church['church_db_conn_id'].upper()}"):
                 databases[church["slug"]] = devdb.ensure_database(
                     devdb.embedded_url(), f"church_{church['slug']}")
+        # The metadata DB migrated first (bin/airflow does it once), so the churches' local
+        # connections are stored before airflow_settings apply reports what each one lacks.
+        subprocess.run([str(ROOT / "bin" / "airflow"), "version"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        store_church_connections(env, local_church_connections(
+            churches, env, sim_ports=sim_ports, databases=databases))
         env = local_airflow.prepare(settings.home, env=env, church_database=church_database,
                                     sim_port=sim_port)
-        if named:
-            apply_church_settings(env, local_church_connections(
-                churches, env, sim_ports=sim_ports, databases=databases))
+        if not named and prepared.simulators:
+            # As make airflow does: the simulator posts its changes to the local receiver.
+            local_airflow.subscribe_simulator(env, f"http://127.0.0.1:{sim_port}")
         write_config(settings.home, settings.airflow_env())
         prepared.env = env
         return prepared

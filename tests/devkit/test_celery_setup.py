@@ -1,6 +1,6 @@
 """make celery's preparation without starting Airflow (devkit.celery, devkit.church_settings):
 what it says when Redis or PostgreSQL is missing, the settings every component gets, the
-home's airflow.cfg, secrets kept out of messages, and the churches' pools and Variables."""
+home's airflow.cfg, secrets kept out of messages."""
 from __future__ import annotations
 
 import socket
@@ -9,7 +9,6 @@ import textwrap
 import pytest
 
 from devkit import celery, church_settings
-from pco_sync import churches
 
 
 def closed_port() -> int:
@@ -91,30 +90,9 @@ def test_the_home_config_gets_the_settings_and_keeps_the_rest(tmp_path):
     assert (tmp_path / "airflow.cfg").stat().st_mode & 0o077 == 0  # it holds secrets
 
 
-def test_church_pools_from_the_churches_file_and_no_variables():
-    listed = churches.parse({"churches": [
-        {"slug": "grace", "name": "Grace", "resources": ["people", "households"],
-         "push": {"scope": "everyone", "require_email": False, "max_changes": 50}},
-        {"slug": "hope"}]})
-    got = church_settings.settings(listed)
-    assert [(p["pool_name"], p["pool_slot"]) for p in got["pools"]] == [
-        ("pco_api__grace", 1), ("pco_api__hope", 1)]
-    # Unset, a church's Variables are its entry in the file: no copy would follow an edit.
-    assert got["variables"] == []
-    assert church_settings.settings([churches.DEFAULT]) == {
-        "connections": [], "pools": [], "variables": []}
-
-
-def test_each_church_connection_is_found_or_named_missing(monkeypatch):
-    listed = churches.parse({"churches": [{"slug": "grace"}]})
-    monkeypatch.setenv("AIRFLOW_CONN_PCO_GRACE", "{}")
-    monkeypatch.delenv("AIRFLOW_CONN_CHURCH_DB_GRACE", raising=False)
-    assert church_settings.connection_sources(listed, set(), set()) == [
-        "connection pco_grace (grace): from AIRFLOW_CONN_PCO_GRACE",
-        "connection church_db_grace (grace): MISSING: set AIRFLOW_CONN_CHURCH_DB_GRACE (.env "
-        "for docker compose) or add it in Admin > Connections"]
-    assert church_settings.connection_sources(listed, {"church_db_grace"}, set())[1] == \
-        "connection church_db_grace (grace): stored"
+def test_church_settings_says_what_it_does_when_asked_for_something_else(capsys):
+    assert church_settings._main(["apply"]) == 2
+    assert "connections" in capsys.readouterr().err
 
 
 def test_a_dropped_metadata_database_is_migrated_again(tmp_path):

@@ -133,7 +133,7 @@ def test_no_requirements_installed_at_start():
 def test_init_applies_the_settings_and_the_churches():
     command = " ".join(services()["airflow-init"]["command"])
     assert "devkit.airflow_settings apply /opt/airflow/airflow_settings.yaml" in command
-    assert "devkit.church_settings apply --create-databases" in command
+    assert "devkit.church_settings databases" in command
     assert services()["airflow-init"]["environment"]["_AIRFLOW_DB_MIGRATE"] == "true"
 
 

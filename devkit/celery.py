@@ -553,6 +553,9 @@ def main() -> int:
             stopping.append(signum)
             raise KeyboardInterrupt
 
+    # Ctrl-C too, even when started with SIGINT ignored (from a script, in the background):
+    # a launcher that cannot be stopped would leave every component running.
+    signal.signal(signal.SIGINT, stop_on)
     signal.signal(signal.SIGTERM, stop_on)
     signal.signal(signal.SIGHUP, stop_on)
     try:

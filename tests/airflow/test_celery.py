@@ -215,6 +215,8 @@ def test_a_run_on_two_celery_workers_survives_a_worker_killed_mid_task(settings)
     with scratch_database("pco_sync_celery") as church_url, \
             Simulator(SimConfig(rate_limit=100_000), people=250, seed=5) as sim:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_")}
+        # The default church (DAG pco_sync), whatever churches.yaml the checkout holds.
+        base_env["PCO_SYNC_CHURCHES_FILE"] = str(settings.home / "no-churches.yaml")
         base_env.update({
             "AIRFLOW_CONN_CHURCH_DB": devdb.airflow_conn_uri(church_url),
             "AIRFLOW_CONN_PCO_DEFAULT": json.dumps({

@@ -122,7 +122,10 @@ def settings():
             c.execute(drop)
         import redis
 
-        redis.Redis.from_url(settings.broker).delete(settings.queue)
+        broker = redis.Redis.from_url(settings.broker)
+        # The queue and kombu's bindings of it; other sessions' keys in this database stay.
+        for key in broker.scan_iter(f"*{settings.queue}*"):
+            broker.delete(key)
 
 
 class Api:

@@ -157,7 +157,11 @@ def run() -> dict[str, dict]:
                                "benchmark needs the per-church DAG factory (pco_sync__<slug>)")
         cpu_before = deployment_cpu(deployment)
         runs = schedule(prepared.env, dag_ids, sims)
-        cpu = deployment_cpu(deployment) - cpu_before
+        cpu_after = deployment_cpu(deployment)
+        used = {n: cpu_after[n] - cpu_before.get(n, 0.0) for n in cpu_after}
+        print("churches: CPU-s by component: "
+              + ", ".join(f"{n} {s:.0f}" for n, s in sorted(used.items())), flush=True)
+        cpu = sum(used.values())
     finally:
         if deployment is not None:
             deployment.stop()
@@ -307,18 +311,22 @@ def _schedule_here() -> None:
 
 
 # ---- CPU -------------------------------------------------------------------------------
-def deployment_cpu(deployment) -> float:
-    """CPU seconds the deployment's processes have used, their reaped children included
-    (a worker's finished task processes are in its pool processes' children times)."""
+def deployment_cpu(deployment) -> dict[str, float]:
+    """CPU seconds each of the deployment's components has used, its processes' reaped
+    children included (a worker's finished task processes are in its pool processes'
+    children times)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in deployment.tree():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return total / tick
+    used = {}
+    for name in deployment.procs:
+        total = 0
+        for pid in deployment.tree(name):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        used[name] = total / tick
+    return used
 
 
 # ---- figures -----------------------------------------------------------------------------

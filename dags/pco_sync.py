@@ -60,11 +60,16 @@ alerts; 4 failed runs in a row pause the DAG.
 """
 from __future__ import annotations
 
+from airflow.sdk import get_parsing_context
+
 from pco_sync import churches
 from pco_sync.airflow import sync_dag
 
 # One DAG per church of churches.yaml (without the file: the one DAG pco_sync). Each is a
 # module global, where the DAG processor looks for DAGs; a church taken out of the file is
-# gone from the next parse (its runs and its database stay).
+# gone from the next parse (its runs and its database stay). A task's process parses this
+# file for its own DAG only: it builds that one, not every church's.
+_running = get_parsing_context().dag_id
 for _church in churches.load():
-    globals()[_church.dag_id] = sync_dag.build(_church, __doc__)
+    if _running in (None, _church.dag_id):
+        globals()[_church.dag_id] = sync_dag.build(_church, __doc__)

@@ -33,13 +33,18 @@ failed deliveries, and subscribes an event added since. Daily at 04:37 UTC, and 
 """
 from __future__ import annotations
 
+from airflow.sdk import get_parsing_context
+
 from pco_sync import churches
 from pco_sync.airflow import webhooks_dag
 from pco_sync.webhooks import settings
 
 # Two DAGs per church of churches.yaml (without the file: the default church's), module
-# globals where the DAG processor looks for them.
+# globals where the DAG processor looks for them. A task's process builds its own DAG only.
+_running = get_parsing_context().dag_id
 for _church in churches.load():
-    globals()[settings.dag_id(_church)] = webhooks_dag.build(_church, __doc__)
-    globals()[settings.subscriptions_dag_id(_church)] = webhooks_dag.build_subscriptions(
-        _church, __doc__)
+    if _running in (None, settings.dag_id(_church)):
+        globals()[settings.dag_id(_church)] = webhooks_dag.build(_church, __doc__)
+    if _running in (None, settings.subscriptions_dag_id(_church)):
+        globals()[settings.subscriptions_dag_id(_church)] = webhooks_dag.build_subscriptions(
+            _church, __doc__)

@@ -61,6 +61,10 @@ ESSENTIAL = ("api-server", "scheduler", "dag-processor")
 _MIGRATED_FOR = ".celery_metadata"
 
 
+# The workers' Celery configuration (pco_sync.airflow.celery_config).
+CELERY_CONFIG = "pco_sync.airflow.celery_config.CELERY_CONFIG"
+
+
 class Missing(SystemExit):
     """What the deployment needs and does not have; the message says how to get it."""
 
@@ -104,6 +108,8 @@ class Settings:
             # Task states in the metadata database: no second store to run.
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + sql,
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.concurrency),
+            # Workers import pco_sync and Great Expectations once, not in every task.
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": CELERY_CONFIG,
             "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
             "AIRFLOW__API__PORT": str(self.api_port),
             # Workers run tasks through the API server's execution API.

@@ -61,6 +61,29 @@ def test_one_dag_per_church(bag):
     assert "[PCO Sync page](/pco-sync/review/pco_sync__b)" in b.doc_md
 
 
+def test_a_task_process_builds_only_its_own_churchs_dag(tmp_path, monkeypatch):
+    # What Airflow's task runner sets before it parses the file for one task.
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "pco_sync__b")
+    only = dagbag(tmp_path / "churches.yaml", CHURCHES, monkeypatch)
+    assert only.import_errors == {} and set(only.dags) == {"pco_sync__b"}
+
+
+def test_a_busy_deployment_finishes_the_runs_it_started_first(bag):
+    from types import SimpleNamespace
+
+    from airflow.task.priority_strategy import validate_and_load_priority_weight_strategy
+
+    # "upstream": a task's priority grows with the tasks before it in its run (weighed as
+    # the scheduler weighs them).
+    dag = bag.dags["pco_sync__a"]
+    rules = {validate_and_load_priority_weight_strategy(t.weight_rule) for t in dag.tasks}
+    assert len(rules) == 1
+    rule = rules.pop()
+    weights = {t.task_id: rule.get_weight(SimpleNamespace(task=t)) for t in dag.tasks}
+    assert weights["summarize"] > weights["push.people"] > weights["merge.people"] \
+        > weights["extract.people"] > weights["ensure_schema"]
+
+
 def test_each_church_calls_pco_in_its_own_pool(bag):
     for slug in ("a", "b"):
         dag = bag.dags[f"pco_sync__{slug}"]

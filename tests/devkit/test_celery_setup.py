@@ -53,6 +53,7 @@ def test_every_component_gets_the_celery_settings(tmp_path):
     assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://127.0.0.1:6379/3"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:9090/execution/"
     assert env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] == "q1"
+    assert env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == celery.CELERY_CONFIG  # preloads
     assert celery.shown(settings.metadata) == "postgresql://u:***@db.example:5433/meta"
 
 

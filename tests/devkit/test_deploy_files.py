@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from devkit import celery
+
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-worker", "airflow-triggerer", "airflow-init")
@@ -77,6 +79,8 @@ def test_every_airflow_service_has_the_settings_it_needs():
         missing = [k for k in REQUIRED_ENV if not env.get(k)]
         assert not missing, f"{name} lacks {missing}"
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        # the workers' preloading configuration (tests/airflow/test_celery_config.py)
+        assert env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == celery.CELERY_CONFIG, name
         assert host_of(env["AIRFLOW__CELERY__BROKER_URL"]) == "redis"
         assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
         assert host_of(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]) == "postgres"

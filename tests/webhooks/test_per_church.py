@@ -48,6 +48,15 @@ def test_each_church_has_its_own_webhooks_dags(churches_file):
     assert subs.get_task("subscribe").pool == "pco_api__hope"
 
 
+def test_a_task_process_builds_only_its_own_dag(churches_file, monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    for dag_id in ("pco_sync_webhooks__hope", "pco_sync_webhook_subscriptions__grace"):
+        monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", dag_id)  # as the task runner
+        bag = DagBag(dag_folder=str(DAGS / "pco_sync_webhooks.py"))
+        assert bag.import_errors == {} and set(bag.dags) == {dag_id}
+
+
 def test_the_receiver_serves_the_churches_of_the_file(churches_file, db, db_url, monkeypatch):
     from pco_sync import church_db
 

@@ -98,7 +98,10 @@ def build(church: churches.Church, module_doc: str):
         # runs in a row (an hour) Airflow pauses the DAG instead of failing every 15 minutes.
         on_failure_callback=alerts.on_failure(church),
         max_consecutive_failed_dag_runs=4,
+        # weight_rule "upstream": a task weighs more the further on it is in its run, so a
+        # busy deployment finishes the runs it started before it starts new ones.
         default_args={"retries": 2, "retry_delay": timedelta(minutes=2),
+                      "weight_rule": "upstream",
                       "on_failure_callback": alerts.record_error},
         tags=["pco", "sync"] if church.is_default else ["pco", "sync", f"church:{church.slug}"],
         params={

@@ -13,6 +13,7 @@ DAG file must stay quick to parse.
 """
 from __future__ import annotations
 
+import logging
 import os
 from datetime import date, datetime, timezone
 
@@ -22,9 +23,20 @@ from pco_sync.quality.frames import Frame
 SOURCE = "pco_staging"  # the GX data source: the frames are this run's staged rows
 
 
+def load() -> None:
+    """Imports Great Expectations as this module uses it (the Celery workers do it once
+    before they fork: pco_sync.airflow.celery_config)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # read when GX is imported
+    # GX logs a line per API function it leaves out of its docs, at INFO, when imported.
+    logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
+    import great_expectations  # noqa: F401
+    import great_expectations.core.run_identifier  # noqa: F401
+    import great_expectations.data_context.types.base  # noqa: F401
+
+
 def context():
     """An ephemeral GX context."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # read when GX is imported
+    load()
     import great_expectations as gx
     from great_expectations.data_context.types.base import (DataContextConfig,
                                                             InMemoryStoreBackendDefaults,

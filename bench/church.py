@@ -53,7 +53,7 @@ def database(fresh: bool = False) -> str:
     return url
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -64,7 +64,7 @@ class Sim:
     process, as the real one would be."""
 
     def __init__(self, people: int, **config):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "pco_simulator", "serve", "--port", str(self.port),
                "--people", str(people), "--seed", str(SEED), "--app-id", APP_ID,

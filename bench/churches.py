@@ -74,19 +74,11 @@ def slugs(n: int = CHURCHES) -> list[str]:
     return [f"church{i:02d}" for i in range(1, n + 1)]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _consecutive_free_ports() -> int:
     import socket
 
     for _ in range(50):
-        port = _free_port()
+        port = church.free_port()
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port + 1))
@@ -104,7 +96,7 @@ def deployment_settings() -> celery.Settings:
         home=HOME, broker=urlunsplit((broker.scheme, broker.netloc, f"/{REDIS_DB}", "", "")),
         metadata=urlunsplit((meta.scheme, meta.netloc, "/pco_sync_bench_churches_meta",
                              meta.query, "")),
-        api_port=_free_port(), log_port=_consecutive_free_ports(), workers=2, concurrency=4,
+        api_port=church.free_port(), log_port=_consecutive_free_ports(), workers=2, concurrency=4,
         queue=QUEUE,
         extra_env={"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"})  # this module schedules
 
@@ -241,7 +233,7 @@ def offset_minutes(timetable) -> int:
 def _schedule_here() -> None:
     """In a child with the deployment's Airflow settings: create each church's scheduled
     runs at their (scaled) due times, as the scheduler would, then report every run."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timezone
 
     from airflow.models.dagrun import DagRun
     from airflow.models.serialized_dag import SerializedDagModel

@@ -135,6 +135,8 @@ Where to look next:
   - conflicts (local vs PCO):      sync.conflicts
   - scheduled syncs in a UI:       make airflow   (then http://localhost:8080; it runs on
                                    its own data, so this demo's run is not listed there)
+  - what needs a person:           the PCO Sync page in that UI's menu (conflicts, matches,
+                                   quarantine, push failures: each settled with a button)
 """)
     if resets():
         print(textwrap.fill(resets(), 92))

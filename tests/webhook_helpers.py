@@ -16,16 +16,9 @@ from fastapi import FastAPI
 from pco_sync import church_db
 from pco_sync.airflow import webhooks_api
 from pco_sync.webhooks import verify
+from servers import free_port
 
 PERSON_UPDATED = "people.v2.events.person.updated"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def body(name: str, record: dict, *, delivery_id: str | None = None, token: str | None = None,

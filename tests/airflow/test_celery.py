@@ -32,13 +32,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-import requests
 from psycopg import sql
 
 from databases import scratch_database
 from devkit import celery, devdb
 from pco_simulator import SimConfig, Simulator
-from servers import free_port
+from servers import Api, free_port
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 
 HOME = E2E_HOME.parent / (E2E_HOME.name + "-celery")
@@ -131,60 +130,6 @@ def settings():
             broker.delete(key)
 
 
-class Api:
-    """The REST API as a logged-in admin."""
-
-    def __init__(self, base: str, home):
-        self.base = base
-        password = json.loads((home / "simple_auth_manager_passwords.json.generated")
-                              .read_text())["admin"]
-        token = requests.post(f"{base}/auth/token", json={"username": "admin",
-                                                          "password": password}, timeout=30)
-        assert token.status_code == 201, token.text
-        self.headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-
-    def get(self, path):
-        answer = requests.get(self.base + path, headers=self.headers, timeout=30)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def wait_for_dag(self, timeout: float = 120) -> dict:
-        """The DAG once the DAG processor has parsed it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            answer = requests.get(f"{self.base}/api/v2/dags/{DAG}", headers=self.headers,
-                                  timeout=30)
-            if answer.status_code == 200:
-                return answer.json()
-            time.sleep(2)
-        raise AssertionError(f"the DAG processor did not parse {DAG} in {timeout} s")
-
-    def trigger(self, conf: dict | None = None) -> str:
-        answer = requests.post(f"{self.base}/api/v2/dags/{DAG}/dagRuns", headers=self.headers,
-                               json={"logical_date": None, "conf": conf or {}}, timeout=60)
-        assert answer.status_code == 200, answer.text
-        return answer.json()["dag_run_id"]
-
-    def task(self, run_id: str, task_id: str) -> dict:
-        return self.get(f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}")
-
-    def tasks(self, run_id: str) -> list[dict]:
-        return self.get(f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances")["task_instances"]
-
-    def wait_for(self, run_id: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.get(f"/api/v2/dags/{DAG}/dagRuns/{run_id}")["state"]
-            if state in ("success", "failed"):
-                return state
-            time.sleep(2)
-        raise AssertionError(f"run {run_id} did not finish in {timeout} s: "
-                             f"{[(t['task_id'], t['state']) for t in self.tasks(run_id)]}")
-
-    def failed(self, run_id: str) -> list[str]:
-        return [t["task_id"] for t in self.tasks(run_id) if t["state"] == "failed"]
-
-
 def worker_of(deployment: celery.Deployment, pid: int) -> str:
     """The worker a task's process runs under."""
     name = deployment.owner(pid)
@@ -235,7 +180,7 @@ def test_a_run_on_two_celery_workers_survives_a_worker_killed_mid_task(settings)
         deployment = celery.Deployment(settings, prepared.env)
         try:
             deployment.start()
-            api = Api(settings.api_url, settings.home)
+            api = Api(settings.api_url, settings.home, DAG)
             assert api.wait_for_dag()["is_paused"] is False
 
             # A person created locally before the first sync: the run's push creates it in PCO.

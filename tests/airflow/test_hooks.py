@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-import socket
 
 
 from pco_sync.airflow.hooks import PcoHook
+from servers import free_port
 
 SECRET_WRONG = "wrong-secret-3f9a1c"
 
@@ -13,12 +13,6 @@ SECRET_WRONG = "wrong-secret-3f9a1c"
 def set_conn(monkeypatch, conn_id: str, **fields) -> str:
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "pco", **fields}))
     return conn_id
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_test_connection_names_the_organisation(sim, monkeypatch):

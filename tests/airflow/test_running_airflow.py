@@ -17,16 +17,14 @@ import json
 import os
 import shutil
 import subprocess
-import time
 
 import psycopg
 import pytest
-import requests
 
 from databases import scratch_database
 from devkit import local_airflow
 from pco_simulator import SimConfig, Simulator
-from servers import free_port, stop, wait_until_up
+from servers import Api, free_port, stop, wait_until_up
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
 
@@ -40,40 +38,6 @@ def airflow(env, *args, timeout=240) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"airflow {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc
-
-
-class Api:
-    """The REST API as a logged-in admin."""
-
-    def __init__(self, base: str):
-        self.base = base
-        password = json.loads((AIRFLOW_HOME / "simple_auth_manager_passwords.json.generated")
-                              .read_text())["admin"]
-        token = requests.post(f"{base}/auth/token", json={"username": "admin",
-                                                          "password": password}, timeout=30)
-        assert token.status_code == 201, token.text
-        self.headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-
-    def get(self, path):
-        answer = requests.get(self.base + path, headers=self.headers, timeout=30)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def post(self, path, body):
-        return requests.post(self.base + path, json=body, headers=self.headers, timeout=60)
-
-    def wait_for(self, run_id: str, timeout: float = 300) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.get(f"/api/v2/dags/pco_sync/dagRuns/{run_id}")["state"]
-            if state in ("success", "failed"):
-                return state
-            time.sleep(2)
-        raise AssertionError(f"run {run_id} did not finish in {timeout} s")
-
-    def failed_tasks(self, run_id: str) -> list[str]:
-        tis = self.get(f"/api/v2/dags/pco_sync/dagRuns/{run_id}/taskInstances")["task_instances"]
-        return [t["task_id"] for t in tis if t["state"] == "failed"]
 
 
 def printed_json(proc: subprocess.CompletedProcess):
@@ -123,7 +87,7 @@ def test_triggers_settings_and_the_test_button_on_a_running_airflow():
             base = f"http://127.0.0.1:{port}"
             wait_until_up(f"{base}/api/v2/monitor/health", servers[0])
             servers.append(start("scheduler"))
-            api = Api(base)
+            api = Api(base, AIRFLOW_HOME)
             dag = api.get("/api/v2/dags/pco_sync")
             assert dag["is_paused"] is False and dag["next_dagrun_run_after"], dag
 
@@ -142,7 +106,7 @@ def test_triggers_settings_and_the_test_button_on_a_running_airflow():
 
             # 1. The standard trigger: no logical date, no data interval (the first sync).
             first = triggered_run_id(airflow(env, "dags", "trigger", "pco_sync", "-o", "json"))
-            assert api.wait_for(first) == "success", api.failed_tasks(first)
+            assert api.wait_for(first) == "success", api.failed(first)
             with psycopg.connect(church_url) as db:
                 assert db.execute("SELECT count(*) FROM church.people").fetchone()[0] > 0
 
@@ -152,7 +116,7 @@ def test_triggers_settings_and_the_test_button_on_a_running_airflow():
             answer = api.post("/api/v2/dags/pco_sync/dagRuns", {"logical_date": None})
             assert answer.status_code == 200, answer.text
             second = answer.json()["dag_run_id"]
-            assert api.wait_for(second) == "success", api.failed_tasks(second)
+            assert api.wait_for(second) == "success", api.failed(second)
             with psycopg.connect(church_url) as db:
                 assert db.execute("SELECT first_name FROM church.people WHERE pco_id = %s",
                                   (person,)).fetchone()[0] == "Triggered"
@@ -163,7 +127,7 @@ def test_triggers_settings_and_the_test_button_on_a_running_airflow():
             # 3. A full sync while Airflow runs: trigger with conf.
             full = triggered_run_id(airflow(env, "dags", "trigger", "pco_sync", "-c",
                                             json.dumps({"full_refresh": True}), "-o", "json"))
-            assert api.wait_for(full) == "success", api.failed_tasks(full)
+            assert api.wait_for(full) == "success", api.failed(full)
             with psycopg.connect(church_url) as db:
                 assert db.execute("SELECT mode FROM pco_staging.extracts WHERE run_id = %s "
                                   "AND stream = 'people'", (full,)).fetchone()[0] == "snapshot"

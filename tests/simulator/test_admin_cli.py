@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,17 +20,12 @@ import pytest
 import requests
 
 from pco_simulator.__main__ import main
+from servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID, SECRET = "contract_app", "contract_secret"
 CONTRACT = ["--people", "300", "--app-id", APP_ID, "--secret", SECRET, "--rate-limit", "50",
             "--rate-period", "10", "--time-scale", "0.5"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cli(*args, timeout=60) -> subprocess.CompletedProcess:

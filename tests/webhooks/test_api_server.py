@@ -26,7 +26,8 @@ from devkit import devdb, local_airflow
 from pco_simulator import SimConfig, Simulator
 from pco_sync.webhooks import events
 from push_helpers import value
-from webhook_helpers import PERSON_UPDATED, body, free_port, person_record, wait_for_deliveries
+from servers import free_port, stop, wait_until_up
+from webhook_helpers import PERSON_UPDATED, body, person_record, wait_for_deliveries
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_HOME = Path(os.environ.get("PCO_SYNC_TEST_AIRFLOW_HOME", ROOT / ".local" / "airflow-test"))
@@ -65,28 +66,11 @@ def airflow_env(db_url):
                                 start_new_session=True)
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_until_up(f"{base}/api/v2/monitor/health", proc)
+            wait_until_up(f"{base}/api/v2/monitor/health", proc, timeout=180)
             yield env, base, sim
         finally:
-            os.killpg(proc.pid, 15)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
+            stop([proc])
             log.close()
-
-
-def _wait_until_up(url, proc, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the API server exited; see webhooks-test.log"
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise AssertionError("the API server did not start")
 
 
 def variable(env, key):

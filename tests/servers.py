@@ -1,0 +1,104 @@
+"""Running Airflow's own servers in a test: free ports, waiting for the API server, its REST
+API as an admin, and stopping a process group for good."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the Airflow API server exited; see the test's log"
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"the Airflow API server did not answer {url} in {timeout} s")
+
+
+def stop(servers: list[subprocess.Popen], timeout: float = 60) -> None:
+    """SIGTERM each server's process group, then SIGKILL what is still there."""
+    for proc in servers:
+        os.killpg(proc.pid, signal.SIGTERM)
+    for proc in servers:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+class Api:
+    """The REST API of the API server at `base` as the admin of its simple-auth `home`, for
+    one DAG."""
+
+    def __init__(self, base: str, home: Path, dag_id: str = "pco_sync"):
+        self.base, self.dag_id = base, dag_id
+        password = json.loads((home / "simple_auth_manager_passwords.json.generated")
+                              .read_text())["admin"]
+        token = requests.post(f"{base}/auth/token", json={"username": "admin",
+                                                          "password": password}, timeout=30)
+        assert token.status_code == 201, token.text
+        self.headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    def get(self, path: str):
+        answer = requests.get(self.base + path, headers=self.headers, timeout=30)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def post(self, path: str, body: dict) -> requests.Response:
+        return requests.post(self.base + path, json=body, headers=self.headers, timeout=60)
+
+    def wait_for_dag(self, timeout: float = 120) -> dict:
+        """The DAG once the DAG processor has parsed it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            answer = requests.get(f"{self.base}/api/v2/dags/{self.dag_id}",
+                                  headers=self.headers, timeout=30)
+            if answer.status_code == 200:
+                return answer.json()
+            time.sleep(2)
+        raise AssertionError(f"the DAG processor did not parse {self.dag_id} in {timeout} s")
+
+    def trigger(self, conf: dict | None = None) -> str:
+        answer = self.post(f"/api/v2/dags/{self.dag_id}/dagRuns",
+                           {"logical_date": None, "conf": conf or {}})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["dag_run_id"]
+
+    def task(self, run_id: str, task_id: str) -> dict:
+        return self.get(f"/api/v2/dags/{self.dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+
+    def tasks(self, run_id: str) -> list[dict]:
+        return self.get(f"/api/v2/dags/{self.dag_id}/dagRuns/{run_id}/taskInstances"
+                        )["task_instances"]
+
+    def wait_for(self, run_id: str, timeout: float = 300) -> str:
+        """The run's final state (success or failed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.get(f"/api/v2/dags/{self.dag_id}/dagRuns/{run_id}")["state"]
+            if state in ("success", "failed"):
+                return state
+            time.sleep(2)
+        raise AssertionError(f"run {run_id} did not finish in {timeout} s: "
+                             f"{[(t['task_id'], t['state']) for t in self.tasks(run_id)]}")
+
+    def failed(self, run_id: str) -> list[str]:
+        return [t["task_id"] for t in self.tasks(run_id) if t["state"] == "failed"]

@@ -16,12 +16,10 @@ def set_conn(monkeypatch, conn_id: str, **fields) -> str:
 
 
 def test_test_connection_names_the_organisation(sim, monkeypatch):
-    cid = set_conn(monkeypatch, "pco_ok", host=sim.url, login=sim.auth[0], password=sim.auth[1],
-                   extra={"webhook_secret": "whsec-1234"})
+    cid = set_conn(monkeypatch, "pco_ok", host=sim.url, login=sim.auth[0], password=sim.auth[1])
     hook = PcoHook(cid)
     assert hook.test_connection() == (True, f"Connected to {sim.config.organization_name} "
                                             f"at {sim.url}")
-    assert hook.webhook_secret == "whsec-1234"
     client = hook.get_client()
     assert client.base_url == sim.url and hook.get_client() is client
 
@@ -60,8 +58,8 @@ def test_ui_field_behaviour_and_provider_registration():
     pm = ProvidersManager()
     assert "pco-sync" in pm.providers, "pco_sync is not installed as a provider: run `make venv`"
     assert pm.field_behaviours["pco"]["relabeling"]["host"] == "Base URL"
-    widget = pm.connection_form_widgets["extra__pco__webhook_secret"]
-    assert widget.is_sensitive
+    # No field that does nothing: webhook secrets are per subscription, in a Variable.
+    assert not [w for w in pm.connection_form_widgets if w.startswith("extra__pco__")]
 
 
 def test_the_test_button_backport_treats_port_0_as_no_port():

@@ -1,7 +1,7 @@
 """PcoHook: the Airflow connection ``pco_default`` turned into a PcoClient.
 
 Connection fields: host = base URL (``https://api.planningcenteronline.com`` or the
-simulator), login = application id, password = secret, extra ``webhook_secret`` (optional).
+simulator), login = application id, password = secret.
 The form itself is declared in pco_sync.airflow.provider (Airflow 3.2+ reads it from provider info).
 """
 from __future__ import annotations
@@ -47,11 +47,6 @@ class PcoHook(BaseHook):
         if "://" not in host:
             host = "https://" + host + (f":{conn.port}" if conn.port else "")
         return host.rstrip("/")
-
-    @property
-    def webhook_secret(self) -> str | None:
-        extra = self.get_connection(self.pco_conn_id).extra_dejson
-        return extra.get("webhook_secret") or extra.get(f"extra__{CONN_TYPE}__webhook_secret") or None
 
     def _new_client(self, **overrides: Any) -> PcoClient:
         conn = self.get_connection(self.pco_conn_id)

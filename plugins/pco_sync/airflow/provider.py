@@ -21,14 +21,9 @@ UI_FIELD_BEHAVIOUR = {
     },
 }
 
-# Extra fields, stored in Connection.extra; format "password" makes the UI mask it.
-CONN_FIELDS = {
-    "webhook_secret": {
-        "label": "Webhook secret",
-        "description": "Optional: the secret PCO signs webhook deliveries with.",
-        "schema": {"type": ["string", "null"], "format": "password"},
-    },
-}
+# No extra fields: PCO signs webhooks with a secret per subscription, which the subscriptions
+# DAG keeps in a Variable (pco_sync.webhooks.settings), not one secret per connection.
+CONN_FIELDS: dict = {}
 
 
 def get_provider_info() -> dict:

@@ -207,8 +207,10 @@ def test_data_docs_of_a_run_name_it_and_show_what_failed(db):
     stage(db, "people", {"p9": person("p9")}, run_id="scheduled__later")
     validate(db, "people", "scheduled__later")
 
-    page = docs.render(db, RUN)
+    page = docs.render(db, RUN, home="/pco-sync/review/pco_sync")
     assert page.lstrip().startswith("<!DOCTYPE html>")
+    # No link into GX's own site layout, which is not served: Home is the PCO Sync page.
+    assert "../" not in page and 'href="/pco-sync/review/pco_sync"' in page
     assert f"Validations / {RUN}" in page
     assert "values must belong to this set" in page and "deceased" in page
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page  # PCO's value

@@ -132,7 +132,7 @@ def router(url_prefix: str) -> APIRouter:
 
         with _church_db(dag_id) as conn:
             try:
-                return HTMLResponse(docs.render(conn, run_id, stream))
+                return HTMLResponse(docs.render(conn, run_id, stream, home=base(dag_id)))
             except NoQualityResults as exc:
                 raise HTTPException(404, f"{exc} (a run that staged nothing checks nothing)") from None
 

@@ -5,8 +5,9 @@ one stream's) are one page: the sections of each frame's validation page in turn
 
 The page is GX's: its stylesheet (data_docs_default_styles.css) is inline, but Bootstrap,
 jQuery, Font Awesome and the GX logo come from CDNs; offline the page is plain but complete
-(every table and value is in the HTML). Links GX makes for its own site layout (the suite
-page, the index) lead nowhere here.
+(every table and value is in the HTML). GX's links into its own site layout (the index, a
+suite's page, the favicon) would lead nowhere here: "Home" and the logo lead to the church's
+PCO Sync page instead, and a suite's name is plain text.
 
 GX's views escape the values they put in sentences, not the cells of the unexpected-value
 tables nor the page title: a value from PCO (a status "<script>...") or a run id is escaped
@@ -16,6 +17,7 @@ Great Expectations is imported inside the functions (seconds to import).
 """
 from __future__ import annotations
 
+import re
 from html import escape
 
 from pco_sync import sqlfiles
@@ -30,9 +32,10 @@ def runs(conn, limit: int = 100) -> list[dict]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def render(conn, run_id: str, stream: str | None = None) -> str:
+def render(conn, run_id: str, stream: str | None = None, home: str = "#") -> str:
     """The Data Docs page (HTML) of run `run_id`'s validation results, of every stream it
-    validated or of `stream` only. Raises NoQualityResults when none are stored."""
+    validated or of `stream` only, its "Home" linking to `home`. Raises NoQualityResults
+    when none are stored."""
     rows = conn.execute(sqlfiles.read("quality/results_of_run.sql"),
                         {"run_id": run_id, "stream": stream}).fetchall()
     if not rows:
@@ -57,7 +60,16 @@ def render(conn, run_id: str, stream: str | None = None) -> str:
         renderer_type="ValidationResultsPageRenderer", page_title=title, sections=sections,
         expectation_suite_name=rows[0][2], utm_medium="validation-results-page")
     html = DefaultJinjaPageView().render(document, show_how_to_buttons=False)
-    return html.replace("</head>", OFFLINE_STYLE + "</head>", 1)
+    return _site_links(html, home).replace("</head>", OFFLINE_STYLE + "</head>", 1)
+
+
+def _site_links(html: str, home: str) -> str:
+    """GX's relative links into its Data Docs site (../index.html, ../expectations/<suite>
+    .html, ../static/...): home for the index, plain text for a suite, none for the rest."""
+    html = re.sub(r'href="(?:\.\./)+index\.html"', f'href="{escape(home)}"', html)
+    html = re.sub(r'<a href="(?:\.\./)+expectations/[^"]*"\s*>(.*?)</a>', r"\1", html,
+                  flags=re.S)
+    return re.sub(r'<link[^>]*href="(?:\.\./)+static/[^"]*"[^>]*>', "", html)
 
 
 # GX's layout comes from CDN stylesheets, which an offline deployment cannot load: enough of a

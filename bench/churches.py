@@ -16,8 +16,8 @@ one process (not measured: Great Expectations is imported once, not in 100 proce
 
 Not time-scaled by default, unlike the other benchmarks: they scale PCO's rate-limit
 windows, which is what bounds them, but here the bound is the CPU every task costs (a
-process, the DAG file parsed, a 7 s Great Expectations import in a validate task with rows),
-which no clock scale shrinks. A 15-minute interval squeezed into INTERVAL seconds would load
+process, its DAG parsed, Airflow's execution API, the scheduler's work), which no clock
+scale shrinks. A 15-minute interval squeezed into INTERVAL seconds would load
 the two workers 900 / INTERVAL times as hard as real time. So one real quarter hour (about
 20 minutes with the set-up); PCO_SYNC_BENCH_CHURCH_INTERVAL shortens it for a quick look,
 with the simulators' rate-limit windows scaled alike (then use fewer churches,

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from pipeline import client_for, seed_people, sync
+from pipeline import client_for, extract, merge_resource, seed_people, sync
 from push_helpers import value
 from webhook_helpers import drain, receiver, wait_for_deliveries
 
@@ -61,6 +61,30 @@ def test_an_edit_in_pco_is_merged_by_the_next_drain(world, db, db_url):
     before = len(sim.sim.requests)
     assert drain(db_url, client, "wh-2").deliveries == 0
     assert len(sim.sim.requests) == before
+
+
+def test_a_run_that_read_a_person_before_a_webhook_batch_merges_no_older_copy(world, db,
+                                                                              db_url):
+    """A 15-minute run reads a person, then the person changes in PCO and a webhook batch
+    merges the change, then the run's merge comes: it must not put the older copy back."""
+    sim, client, _ = world
+    edit(sim, "people", "10000004", first_name="Before")
+    extract(client, db_url, "people", "run-2", full_refresh=True)  # the run has read "Before"
+    edit(sim, "people", "10000004", first_name="After")
+    wait_for_deliveries(db, 2)
+    drain(db_url, client, "wh-1")
+    assert first_name(db, "10000004") == "After"
+    merged = merge_resource(db_url, "people", "run-2")
+    assert first_name(db, "10000004") == "After"  # not "Before" again
+    assert merged["people"]["updated"] == 0  # the run's copies were all older than wh-1's
+    # A copy read after the batch's is merged as ever.
+    edit(sim, "people", "10000004", first_name="Third")
+    extract(client, db_url, "people", "run-3", full_refresh=True)
+    assert merge_resource(db_url, "people", "run-3")["people"]["updated"] == 1
+    assert first_name(db, "10000004") == "Third"
+    db.commit()
+    assert db.execute("SELECT run_id FROM sync.merged_copies WHERE stream = 'people' "
+                      "AND pco_id = '10000004'").fetchone() == ("run-3",)
 
 
 def test_an_older_delivery_after_a_newer_one_never_brings_old_data_back(world, db, db_url,

@@ -18,6 +18,7 @@ import json
 import logging
 
 import psycopg
+from psycopg import sql
 
 from pco_sync import church_db, sqlfiles
 from pco_sync.errors import SettingsError
@@ -61,6 +62,15 @@ def policy_from_variable(raw: str | None) -> dict[str, str]:
     return conflict_policy(parsed)
 
 
+def _latest_copy(res: resources.Resource) -> dict | None:
+    """The staging table and name of the stream whose older copies a merge of `res` leaves
+    out (a webhook batch may have merged a newer one), as SQL; None without one."""
+    if res.latest_copy is None:
+        return None
+    return {"table": sqlfiles.staging_table(res.latest_copy),
+            "stream": sql.Literal(res.latest_copy)}
+
+
 def merge(conn: psycopg.Connection, resource: str, run_id: str,
           policy: dict | None = None) -> dict[str, dict]:
     """Merge `resource` for `run_id`: {summary row: counts}, e.g. {"people": {"created": 3, ...}}.
@@ -72,11 +82,16 @@ def merge(conn: psycopg.Connection, resource: str, run_id: str,
         church_db.merge_lock(conn)
         conn.execute(sqlfiles.read("merge/shared/conflict_policy.sql"),
                      {"policy": json.dumps(policies)})
+        copies = _latest_copy(res)
+        if copies:
+            conn.execute(sqlfiles.statement("merge/shared/outdated_copies.sql", **copies))
         for step in res.merge_steps:
             conn.execute(sqlfiles.read(f"merge/{step}"))
         rows = conn.execute(sqlfiles.read(f"merge/{res.merge_counts}")).fetchall()
         conn.execute(sqlfiles.read("sync/record_full_syncs.sql"), {"streams": list(res.streams)})
         conn.execute(sqlfiles.read("sync/record_pulled_until.sql"), {"streams": list(res.streams)})
+        if copies:
+            conn.execute(sqlfiles.statement("sync/record_merged_copies.sql", **copies))
     counts = {row: {k: int(v) for k, v in values.items()} for row, values in rows}
     log.info("merged %s: %s", resource, counts)
     return counts

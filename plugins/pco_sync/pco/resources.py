@@ -151,7 +151,9 @@ class Resource:
     """What the `resources` Param selects: streams extracted together, in order, and when;
     the church rows its merge makes and the merge's steps (include/sql/merge/), in order.
     snapshot_every: a resource read only whole is due when the window holds a boundary;
-    refresh_every: a windowed resource reads everything when the window holds a boundary."""
+    refresh_every: a windowed resource reads everything when the window holds a boundary;
+    latest_copy: the stream webhook batches merge too, whose older copies are left out of a
+    merge once a newer one is in (merge/shared/outdated_copies.sql)."""
 
     name: str
     streams: tuple[str, ...]
@@ -161,6 +163,7 @@ class Resource:
     snapshot_every: timedelta | None = None
     refresh_every: timedelta | None = None
     offset: timedelta = timedelta(0)
+    latest_copy: str | None = None
 
     def read(self, window_start=None, window_end=None, *, full_refresh: bool = False,
              manual: bool = False, first_sync: bool = False) -> Read | None:
@@ -218,7 +221,8 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         "people/contacts_agreed.sql",
         "shared/record_conflicts.sql",
         "people/removed.sql",
-    ), "people/counts.sql", refresh_every=PEOPLE_REFRESH_EVERY, offset=PEOPLE_REFRESH_AT),
+    ), "people/counts.sql", refresh_every=PEOPLE_REFRESH_EVERY, offset=PEOPLE_REFRESH_AT,
+       latest_copy="people"),
     Resource("households", ("households",), ("families",), (
         "shared/field_checks.sql",
         "families/candidates.sql",
@@ -226,7 +230,7 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         "families/members.sql",
         "shared/record_conflicts.sql",
         "families/removed.sql",
-    ), "families/counts.sql", snapshot_every=HOUSEHOLDS_EVERY),
+    ), "families/counts.sql", snapshot_every=HOUSEHOLDS_EVERY, latest_copy="households"),
     Resource("groups", ("groups", "group_memberships"), ("groups", "group_memberships"), (
         "groups/stage.sql",
         "groups/merge.sql",

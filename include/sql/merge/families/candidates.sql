@@ -1,4 +1,5 @@
--- This run's PCO households, minus quarantined rows, and their members: the side-loaded
+-- This run's PCO households, minus quarantined rows and copies older than one already
+-- merged, and their members: the side-loaded
 -- people, or the relationship list when nothing was side-loaded. "(SELECT ... OFFSET 0)"
 -- takes the attributes and side-loads out of each (compressed) record once.
 DROP TABLE IF EXISTS merge_families_stage;
@@ -23,7 +24,9 @@ SELECT s.pco_id,
                     WHERE q.run_id = s.run_id
                       AND q.stream = 'households'
                       AND q.pco_id = s.pco_id
-                      AND q.resolved_at IS NULL);
+                      AND q.resolved_at IS NULL)
+   -- an older copy than one already merged (shared/outdated_copies.sql)
+   AND NOT EXISTS (SELECT 1 FROM merge_outdated_copies o WHERE o.pco_id = s.pco_id);
 ALTER TABLE merge_families_stage ADD PRIMARY KEY (pco_id);
 ANALYZE merge_families_stage (pco_id, primary_contact_pco_id);
 

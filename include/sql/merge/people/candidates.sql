@@ -1,4 +1,5 @@
--- This run's PCO people, minus quarantined people, as typed and normalised columns, and
+-- This run's PCO people, minus quarantined people and copies older than one already merged
+-- (shared/outdated_copies.sql), as typed and normalised columns, and
 -- their emails, phone numbers and addresses flattened, minus quarantined contacts (the
 -- person is merged without them). The run id comes from
 -- current_setting('pco_sync.run_id') (set by merge.py per transaction).
@@ -43,6 +44,8 @@ SELECT s.pco_id,
                               AND q.pco_id = s.pco_id
                               AND q.contact_kind IS NULL
                               AND q.resolved_at IS NULL)
+           -- an older copy than one already merged (shared/outdated_copies.sql)
+           AND NOT EXISTS (SELECT 1 FROM merge_outdated_copies o WHERE o.pco_id = s.pco_id)
         UNION ALL
         SELECT d.pco_id, d.record FROM merge_people_decided d) s
  CROSS JOIN LATERAL (SELECT s.record -> 'attributes' AS a OFFSET 0) r;
@@ -81,6 +84,7 @@ WITH items AS (
                                   AND q.pco_id = s.pco_id
                                   AND q.contact_kind IS NULL
                                   AND q.resolved_at IS NULL)
+               AND NOT EXISTS (SELECT 1 FROM merge_outdated_copies o WHERE o.pco_id = s.pco_id)
             UNION ALL
             SELECT d.pco_id, d.record -> 'included' FROM merge_people_decided d
             OFFSET 0) p

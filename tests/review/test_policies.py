@@ -12,7 +12,8 @@ import pytest
 from pco_sync.errors import SettingsError
 from pco_sync.merge.run import policy_from_variable
 from pipeline import extract, merge_with_policy
-from push_helpers import DEFAULT, client_for, local_person, push_families, push_people, value
+from push_helpers import DEFAULT, push_families, push_people, value
+from review_helpers import ann_renamed_on_both_sides, lee_family_renamed_on_both_sides
 
 
 def pull(client, db, db_url, run_id, policy=None, streams=("people",)) -> dict:
@@ -33,16 +34,8 @@ def pco_time(delta: timedelta) -> str:
 
 @pytest.fixture
 def both_renamed(db, sim):
-    """Ann Lee (with a phone) pushed to PCO, then renamed on both sides: Anna in PCO, Annie
-    here. (client, person id, PCO id)."""
-    pid = local_person(db, "Ann", "Lee", phones=[("614-555-0100", "Mobile")])
-    client = client_for(sim)
-    push_people(db, client, "run-0", DEFAULT)
-    pco_id = value(db, "SELECT pco_id FROM church.people WHERE id = %s", pid)
-    sim.store.update("people", pco_id, {"first_name": "Anna"})
-    db.execute("UPDATE church.people SET first_name = 'Annie' WHERE id = %s", (pid,))
-    db.commit()
-    return client, pid, pco_id
+    """(client, person id, PCO id) of Ann Lee renamed on both sides (review_helpers)."""
+    return ann_renamed_on_both_sides(db, sim)
 
 
 def first_name(db, pid):
@@ -159,19 +152,7 @@ def test_a_policy_closes_a_conflict_left_open_by_an_earlier_run(db, db_url, both
 
 
 def test_family_local_wins_is_pushed(db, db_url, sim):
-    ann = local_person(db, "Ann", "Lee")
-    fid = db.execute("INSERT INTO church.families (name, primary_contact_id) VALUES "
-                     "('Lee Family', %s) RETURNING id", (ann,)).fetchone()[0]
-    db.execute("INSERT INTO church.family_members (family_id, person_id) VALUES (%s, %s)",
-               (fid, ann))
-    db.commit()
-    client = client_for(sim)
-    push_people(db, client, "run-0", DEFAULT)
-    push_families(db, client, "run-0")
-    hid = value(db, "SELECT pco_id FROM church.families WHERE id = %s", fid)
-    sim.store.update("households", hid, {"name": "The Lees"})
-    db.execute("UPDATE church.families SET name = 'Lee Household' WHERE id = %s", (fid,))
-    db.commit()
+    client, _, hid = lee_family_renamed_on_both_sides(db, sim)
     counts = pull(client, db, db_url, "pull-1", {"family": "local_wins"},
                   ("people", "households"))
     assert counts["families"]["conflicts"] == 0

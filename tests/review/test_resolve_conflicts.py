@@ -7,20 +7,15 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from push_helpers import DEFAULT, client_for, local_person, pull, push_people, value
+from push_helpers import DEFAULT, pull, push_families, push_people, value
+from review_helpers import ann_renamed_on_both_sides, lee_family_renamed_on_both_sides
 
 
 @pytest.fixture
 def conflict(db, db_url, sim):
     """Ann Lee pushed to PCO, then renamed on both sides (Anna in PCO, Annie here): one open
     first_name conflict. (client, person id, PCO id, conflict id)."""
-    pid = local_person(db, "Ann", "Lee", phones=[("614-555-0100", "Mobile")])
-    client = client_for(sim)
-    push_people(db, client, "run-0", DEFAULT)
-    pco_id = value(db, "SELECT pco_id FROM church.people WHERE id = %s", pid)
-    sim.store.update("people", pco_id, {"first_name": "Anna"})
-    db.execute("UPDATE church.people SET first_name = 'Annie' WHERE id = %s", (pid,))
-    db.commit()
+    client, pid, pco_id = ann_renamed_on_both_sides(db, sim)
     assert pull(client, db, db_url, "pull-1")["people"]["conflicts"] == 1
     cid = value(db, "SELECT id FROM sync.conflicts WHERE resolved_at IS NULL "
                     "AND entity = 'person' AND field = 'first_name'")
@@ -175,20 +170,7 @@ def test_an_already_resolved_conflict_is_refused(db, conflict):
 
 
 def test_family_name_keep_local(db, db_url, sim):
-    from push_helpers import push_families
-    ann = local_person(db, "Ann", "Lee")
-    fid = db.execute("INSERT INTO church.families (name, primary_contact_id) VALUES "
-                     "('Lee Family', %s) RETURNING id", (ann,)).fetchone()[0]
-    db.execute("INSERT INTO church.family_members (family_id, person_id) VALUES (%s, %s)",
-               (fid, ann))
-    db.commit()
-    client = client_for(sim)
-    push_people(db, client, "run-0", DEFAULT)
-    push_families(db, client, "run-0")
-    hid = value(db, "SELECT pco_id FROM church.families WHERE id = %s", fid)
-    sim.store.update("households", hid, {"name": "The Lees"})
-    db.execute("UPDATE church.families SET name = 'Lee Household' WHERE id = %s", (fid,))
-    db.commit()
+    client, _, hid = lee_family_renamed_on_both_sides(db, sim)
     assert pull(client, db, db_url, "pull-1", ("people", "households"))["families"]["conflicts"] == 1
     cid = value(db, "SELECT id FROM sync.conflicts WHERE entity = 'family' AND field = 'name'")
     db.execute("SELECT sync.resolve_conflict(%s, 'local')", (cid,))

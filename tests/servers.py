@@ -1,5 +1,5 @@
-"""Running Airflow's own servers in a test: free ports, waiting for the API server, its REST
-API as an admin, and stopping a process group for good."""
+"""Running Airflow in a test: bin/airflow commands, its servers on free ports, waiting for the
+API server, its REST API as an admin, and stopping a process group for good."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,27 @@ import time
 from pathlib import Path
 
 import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW = ROOT / "bin" / "airflow"
+
+
+def airflow(env: dict, *args: str, check: bool = True,
+            timeout: float = 240) -> subprocess.CompletedProcess:
+    """`bin/airflow ARGS` with `env`, its output captured; it must succeed unless check=False."""
+    proc = subprocess.run([str(AIRFLOW), *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, \
+            f"airflow {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def start(env: dict, log, *args: str) -> subprocess.Popen:
+    """`bin/airflow ARGS` (a server: api-server, scheduler, ...) in a session of its own (stop()
+    ends its whole group), its output in the open file `log`."""
+    return subprocess.Popen([str(AIRFLOW), *args], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def free_port() -> int:

@@ -24,7 +24,8 @@ from pco_sync import church_db
 from pco_sync.pco import resources, windows
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
-from servers import free_port, stop, wait_until_up
+from servers import airflow, free_port, stop, wait_until_up
+from servers import start as servers_start
 
 # Its own Airflow home, new each time: a scheduler leaves runs and task state behind.
 AIRFLOW_HOME = E2E_HOME.parent / (E2E_HOME.name + "-backfill")
@@ -46,13 +47,6 @@ def synced_db():
             conn.execute("INSERT INTO sync.full_syncs (stream, run_id) VALUES ('people', 'earlier')")
             conn.commit()
         yield url
-
-
-def airflow(env, *args, timeout=240):
-    proc = subprocess.run([str(ROOT / "bin" / "airflow"), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"airflow {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
 
 
 def backfill_runs(run_ids_before: set) -> dict[str, tuple[str, str, str]]:
@@ -100,8 +94,7 @@ def test_backfill_pulls_exactly_each_windows_people(synced_db):
                 "--dag-run-conf", json.dumps({"resources": ["people", "households"]}))
         log = open(AIRFLOW_HOME / "backfill-test.log", "w")
         def start(*cmd):
-            return subprocess.Popen([str(ROOT / "bin" / "airflow"), *cmd], cwd=ROOT, env=env,
-                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            return servers_start(env, log, *cmd)
 
         # The scheduler only after the API server answers: a task finishing before it is up
         # cannot report its result and is failed (and retried minutes later).

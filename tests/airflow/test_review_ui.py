@@ -24,7 +24,7 @@ from devkit import devdb, local_airflow
 from pipeline import sync
 from push_helpers import DEFAULT, client_for, local_person, pull, push_people, value
 from review_helpers import conflict_and_review
-from servers import free_port, stop, wait_until_up
+from servers import free_port, start, stop, wait_until_up
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
 
@@ -52,9 +52,7 @@ def server(db_url):
     env[devdb.ENV_AIRFLOW_CONN] = devdb.airflow_conn_uri(db_url)  # church_db: the test database
     env = local_airflow.prepare(AIRFLOW_HOME, env=env, sim_port=free_port())
     log = open(AIRFLOW_HOME / "review-ui-test.log", "w")
-    proc = subprocess.Popen([str(ROOT / "bin" / "airflow"), "api-server", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = start(env, log, "api-server", "--port", str(port))
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_up(f"{base}/api/v2/monitor/health", proc)

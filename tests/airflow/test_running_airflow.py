@@ -24,20 +24,13 @@ import pytest
 from databases import scratch_database
 from devkit import local_airflow
 from pco_simulator import SimConfig, Simulator
-from servers import Api, free_port, stop, wait_until_up
+from servers import Api, airflow, free_port, stop, wait_until_up
+from servers import start as servers_start
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
-from test_dag_e2e import ROOT
 
 AIRFLOW_HOME = E2E_HOME.parent / (E2E_HOME.name + "-running")
 
 pytestmark = pytest.mark.airflow
-
-
-def airflow(env, *args, timeout=240) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(ROOT / "bin" / "airflow"), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"airflow {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
 
 
 def printed_json(proc: subprocess.CompletedProcess):
@@ -79,8 +72,7 @@ def test_triggers_settings_and_the_test_button_on_a_running_airflow():
         log = open(AIRFLOW_HOME / "running-test.log", "w")
 
         def start(*cmd):
-            return subprocess.Popen([str(ROOT / "bin" / "airflow"), *cmd], cwd=ROOT, env=env,
-                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            return servers_start(env, log, *cmd)
 
         servers = [start("api-server", "--port", str(port))]
         try:

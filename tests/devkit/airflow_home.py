@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from servers import airflow  # noqa: F401  (the devkit tests call it from here)
+
 ROOT = Path(__file__).resolve().parents[2]
 _MARK = "STORED:"
 
@@ -37,14 +39,6 @@ def clean_env(home: Path) -> dict:
            if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_", "AIRFLOW__"))}
     env["PCO_SYNC_AIRFLOW_HOME"] = str(home)
     return env
-
-
-def airflow(env: dict, *args: str, check: bool = True, timeout: float = 240):
-    proc = subprocess.run([str(ROOT / "bin" / "airflow"), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert proc.returncode == 0, f"airflow {args}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
 
 
 def python(env: dict, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:

@@ -26,7 +26,7 @@ from devkit import devdb, local_airflow
 from pco_simulator import SimConfig, Simulator
 from pco_sync.webhooks import events
 from push_helpers import value
-from servers import free_port, stop, wait_until_up
+from servers import airflow, free_port, start, stop, wait_until_up
 from webhook_helpers import PERSON_UPDATED, body, person_record, wait_for_deliveries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,13 +34,6 @@ BASE_HOME = Path(os.environ.get("PCO_SYNC_TEST_AIRFLOW_HOME", ROOT / ".local" / 
 AIRFLOW_HOME = BASE_HOME.parent / (BASE_HOME.name + "-webhooks")
 
 pytestmark = pytest.mark.airflow
-
-
-def airflow(env, *args, timeout=300) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(ROOT / "bin" / "airflow"), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"airflow {args}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +54,7 @@ def airflow_env(db_url):
         env = local_airflow.prepare(AIRFLOW_HOME, env=env, sim_port=int(sim.url.rsplit(":", 1)[1]))
         local_airflow.subscribe_simulator(env, sim.url)
         log = open(AIRFLOW_HOME / "webhooks-test.log", "w")
-        proc = subprocess.Popen([str(ROOT / "bin" / "airflow"), "api-server", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = start(env, log, "api-server", "--port", str(port))
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(f"{base}/api/v2/monitor/health", proc, timeout=180)
@@ -103,7 +94,8 @@ def test_an_edit_is_delivered_stored_and_drained_through_airflow(airflow_env, db
     env, base, sim = airflow_env
     secrets = variable(env, "pco_sync_webhook_secrets")
     assert set(secrets) == set(events.EVENTS)  # make airflow's church syncs everything
-    airflow(env, "dags", "test", "pco_sync", "-c", json.dumps({"full_refresh": True}))
+    airflow(env, "dags", "test", "pco_sync", "-c", json.dumps({"full_refresh": True}),
+            timeout=300)
     events_before = asset_events()
     subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "pco_simulator", "admin",
                     "--url", sim.url, "edit", "people", "10000004", "first_name=Webhooked"],
@@ -114,7 +106,7 @@ def test_an_edit_is_delivered_stored_and_drained_through_airflow(airflow_env, db
         assert time.monotonic() < deadline, "no asset event was recorded"
         time.sleep(0.2)
 
-    run = airflow(env, "dags", "test", "pco_sync_webhooks")
+    run = airflow(env, "dags", "test", "pco_sync_webhooks", timeout=300)
     db.commit()
     assert value(db, "SELECT first_name FROM church.people WHERE pco_id = '10000004'") == "Webhooked"
     assert value(db, "SELECT count(*) FROM sync.webhook_deliveries WHERE processed_at IS NULL") == 0
@@ -133,7 +125,7 @@ def test_the_subscriptions_dag_twice_creates_nothing_new(airflow_env):
     before = variable(env, "pco_sync_webhook_secrets")
     subs = len(sim.store.tables["webhook_subscriptions"])
     for _ in range(2):
-        run = airflow(env, "dags", "test", "pco_sync_webhook_subscriptions")
+        run = airflow(env, "dags", "test", "pco_sync_webhook_subscriptions", timeout=300)
         assert "0 created" in run.stdout + run.stderr
         assert not any(s in run.stdout + run.stderr for s in before.values())
     assert len(sim.store.tables["webhook_subscriptions"]) == subs

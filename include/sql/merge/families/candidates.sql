@@ -1,7 +1,7 @@
 -- This run's PCO households, minus quarantined rows and copies older than one already
--- merged, and their members: the side-loaded
--- people, or the relationship list when nothing was side-loaded. "(SELECT ... OFFSET 0)"
--- takes the attributes and side-loads out of each (compressed) record once.
+-- merged (shared/outdated_copies.sql), and their members: the side-loaded people, or the
+-- relationship list when nothing was side-loaded. "(SELECT ... OFFSET 0)" takes the
+-- attributes and side-loads out of each (compressed) record once.
 DROP TABLE IF EXISTS merge_families_stage;
 CREATE TEMP TABLE merge_families_stage ON COMMIT DROP AS
 SELECT s.pco_id,

@@ -212,6 +212,7 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         "shared/field_checks.sql",
         "people/follow_pco_merges.sql",
         "people/candidates.sql",
+        "people/repair_duplicates.sql",
         "people/match.sql",
         "people/merge.sql",
         "people/contacts_compare.sql",

@@ -32,8 +32,11 @@ SELECT s.pco_id,
        CASE WHEN lower(r.a ->> 'status') = 'inactive' THEN 'inactive' ELSE 'active' END AS status,
        nullif(btrim(r.a ->> 'membership'), '')   AS membership,
        sync.try_bool(r.a ->> 'child')            AS child,
-       r.a ->> 'updated_at'                      AS updated_at   -- text: parsed only where a
+       r.a ->> 'updated_at'                      AS updated_at,  -- text: parsed only where a
                                                                   -- policy compares times
+       -- the local id the push created this person from, when pco-sync did (match.sql)
+       CASE WHEN r.a ->> 'remote_id' ~ '^[0-9]{1,18}$'
+            THEN (r.a ->> 'remote_id')::bigint END AS remote_id
   FROM (SELECT s.pco_id, s.record
           FROM pco_staging.people s
          WHERE s.run_id = current_setting('pco_sync.run_id')

@@ -1,5 +1,5 @@
--- The matching ladder: PCO id, then email (trimmed, lower-case), then normalised first +
--- last name with birthdate. A rung with several candidates is narrowed only by the next
+-- The matching ladder: PCO id, then the push's own mark (remote_id), then email (trimmed,
+-- lower-case), then normalised first + last name with birthdate. A rung with several candidates is narrowed only by the next
 -- rung (a shared family email, told apart by name + birthdate); otherwise never guess:
 -- several candidates, or one already linked to another PCO person, go to match review.
 --
@@ -16,6 +16,13 @@
 -- the email agrees and name + birthdate finds nobody either, the PCO person goes to
 -- review ('email matches a local person of another name', the holders as candidates):
 -- neither linked to the other person nor created beside them.
+--
+-- remote_id: a PCO person whose remote_id names a local person the push asked PCO to create
+-- (sync.sent_creates) is that person, whatever else matches or not: a kill between PCO's
+-- answer and the push's save lost the link, and this pull finds the person first. Unlinked:
+-- linked now, as the save would have. Linked to another PCO person, or deleted here: review,
+-- never a new local person. A remote_id pco-sync never sent (an import from another system)
+-- is no evidence: the ladder decides.
 DROP TABLE IF EXISTS merge_people;
 CREATE TEMP TABLE merge_people (
     pco_id      text PRIMARY KEY,
@@ -31,9 +38,15 @@ SELECT s.pco_id, p.id, 'linked'
   JOIN church.people p ON p.pco_id = s.pco_id;
 
 WITH unlinked AS (
-    SELECT s.pco_id, s.first_name, s.last_name, s.nickname, s.birthdate
+    SELECT s.pco_id, s.first_name, s.last_name, s.nickname, s.birthdate, s.remote_id
       FROM merge_people_stage s
      WHERE NOT EXISTS (SELECT 1 FROM merge_people m WHERE m.pco_id = s.pco_id)
+),
+by_remote_id AS (
+    SELECT u.pco_id, p.id AS person_id
+      FROM unlinked u
+      JOIN sync.sent_creates c ON c.entity = 'person' AND c.local_id = u.remote_id
+      LEFT JOIN church.people p ON p.id = c.local_id
 ),
 email_holders AS (
     SELECT DISTINCT u.pco_id, le.person_id,
@@ -80,6 +93,9 @@ decided AS (
     SELECT u.pco_id,
            CASE WHEN st.decision = 'create' THEN NULL
                 WHEN st.decision = 'link' THEN ARRAY[st.decided_person_id]
+                WHEN r.pco_id IS NOT NULL
+                     THEN CASE WHEN r.person_id IS NULL THEN '{}'::bigint[]
+                               ELSE ARRAY[r.person_id] END
                 WHEN cardinality(e.ids) = 1 THEN e.ids
                 WHEN cardinality(e.ids) > 1 AND cardinality(n.ids) = 1
                      AND n.ids[1] = ANY (e.ids) THEN n.ids
@@ -87,43 +103,57 @@ decided AS (
                 WHEN e.holders IS NOT NULL AND n.ids IS NULL THEN e.holders
                 ELSE n.ids
            END AS ids,
-           st.decision IS NULL AND e.ids IS NULL AND e.holders IS NOT NULL
-               AND n.ids IS NULL AS names_differ
+           st.decision IS NULL AND r.pco_id IS NULL AND e.ids IS NULL
+               AND e.holders IS NOT NULL AND n.ids IS NULL AS names_differ,
+           st.decision IS NULL AND r.pco_id IS NOT NULL AS by_remote_id
       FROM unlinked u
+      LEFT JOIN by_remote_id r ON r.pco_id = u.pco_id
       LEFT JOIN by_email e ON e.pco_id = u.pco_id
       LEFT JOIN by_name n ON n.pco_id = u.pco_id
       LEFT JOIN staff st ON st.pco_id = u.pco_id
 ),
--- A free local person wanted by two PCO people of this run is not given to either.
+-- A free local person wanted by two PCO people of this run is not given to either; one
+-- a remote_id names is given to no PCO person the ladder found.
 claims AS (
-    SELECT d.ids[1] AS person_id, count(*) AS claimants
+    SELECT d.ids[1] AS person_id, count(*) AS claimants,
+           count(*) FILTER (WHERE d.by_remote_id) AS remote_claims
       FROM decided d
      WHERE cardinality(d.ids) = 1 AND NOT d.names_differ
      GROUP BY d.ids[1]
+),
+verdicts AS (
+    SELECT d.pco_id, d.ids,
+           CASE
+           WHEN d.ids IS NULL THEN NULL
+           WHEN d.by_remote_id AND p.id IS NULL
+                THEN 'remote_id names a local person deleted here'
+           WHEN d.by_remote_id AND p.pco_id IS NOT NULL
+                THEN 'remote_id names a local person linked to another PCO person'
+           WHEN d.by_remote_id AND c.remote_claims > 1
+                THEN 'several PCO people match the same local person'
+           WHEN d.by_remote_id THEN NULL
+           WHEN d.names_differ THEN 'email matches a local person of another name'
+           WHEN cardinality(d.ids) > 1 THEN 'several local candidates'
+           WHEN p.pco_id IS NOT NULL THEN 'candidate already linked to another PCO person'
+           WHEN c.claimants > 1 THEN 'several PCO people match the same local person'
+           END AS reason
+      FROM decided d
+      LEFT JOIN claims c ON cardinality(d.ids) = 1 AND c.person_id = d.ids[1]
+      LEFT JOIN church.people p ON cardinality(d.ids) = 1 AND p.id = d.ids[1]
 )
 -- Nobody matched: created in merge.sql, under an id drawn here from church.people's own sequence
 -- (so no second pass over this table has to note the ids the insert made).
 INSERT INTO merge_people (pco_id, person_id, outcome, reason, candidates)
-SELECT d.pco_id,
-       CASE WHEN d.ids IS NULL
+SELECT v.pco_id,
+       CASE WHEN v.ids IS NULL
             THEN nextval((SELECT pg_get_serial_sequence('church.people', 'id')::regclass))
-            WHEN NOT d.names_differ AND cardinality(d.ids) = 1 AND p.pco_id IS NULL
-                 AND c.claimants = 1
-            THEN d.ids[1] END,
-       CASE WHEN d.ids IS NULL THEN 'created'
-            WHEN NOT d.names_differ AND cardinality(d.ids) = 1 AND p.pco_id IS NULL
-                 AND c.claimants = 1 THEN 'link'
+            WHEN v.reason IS NULL THEN v.ids[1] END,
+       CASE WHEN v.ids IS NULL THEN 'created'
+            WHEN v.reason IS NULL THEN 'link'
             ELSE 'needs_review' END,
-       CASE WHEN d.ids IS NULL THEN NULL
-            WHEN d.names_differ THEN 'email matches a local person of another name'
-            WHEN cardinality(d.ids) > 1 THEN 'several local candidates'
-            WHEN p.pco_id IS NOT NULL THEN 'candidate already linked to another PCO person'
-            WHEN c.claimants > 1 THEN 'several PCO people match the same local person'
-       END,
-       d.ids
-  FROM decided d
-  LEFT JOIN claims c ON cardinality(d.ids) = 1 AND c.person_id = d.ids[1]
-  LEFT JOIN church.people p ON cardinality(d.ids) = 1 AND p.id = d.ids[1];
+       v.reason,
+       v.ids
+  FROM verdicts v;
 
 -- Link the single free candidates. Their fields merge next with nothing agreed yet.
 UPDATE church.people p
@@ -163,5 +193,7 @@ UPDATE sync.match_review r
  WHERE r.entity = 'person'
    AND r.pco_id = m.pco_id
    AND r.resolved_at IS NULL
-   AND m.outcome <> 'needs_review';
+   AND m.outcome <> 'needs_review'
+   -- a duplicate's review waits for staff whatever the link (repair_duplicates.sql)
+   AND r.reason <> 'duplicate of the local person its remote_id names';
 ANALYZE merge_people (pco_id, person_id, outcome);

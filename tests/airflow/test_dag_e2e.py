@@ -30,14 +30,20 @@ def empty_db():
         yield url
 
 
+def dags_env(sim: Simulator, db_url: str) -> dict:
+    """The environment `bin/airflow dags test` runs in: this suite's Airflow home and the
+    connections to `sim` and the church database."""
+    return {**os.environ,
+            "PCO_SYNC_AIRFLOW_HOME": str(AIRFLOW_HOME),
+            "AIRFLOW_CONN_PCO_DEFAULT": json.dumps({"conn_type": "pco", "host": sim.url,
+                                                    "login": sim.auth[0], "password": sim.auth[1]}),
+            "AIRFLOW_CONN_CHURCH_DB": devdb.airflow_conn_uri(db_url)}
+
+
 def dags_test(sim: Simulator, db_url: str, conf: dict) -> subprocess.CompletedProcess:
-    env = {**os.environ,
-           "PCO_SYNC_AIRFLOW_HOME": str(AIRFLOW_HOME),
-           "AIRFLOW_CONN_PCO_DEFAULT": json.dumps({"conn_type": "pco", "host": sim.url,
-                                                   "login": sim.auth[0], "password": sim.auth[1]}),
-           "AIRFLOW_CONN_CHURCH_DB": devdb.airflow_conn_uri(db_url)}
     return subprocess.run([str(ROOT / "bin" / "airflow"), "dags", "test", "pco_sync", "-c", json.dumps(conf)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
+                          cwd=ROOT, env=dags_env(sim, db_url), capture_output=True, text=True,
+                          timeout=280)
 
 
 def summary_of(proc: subprocess.CompletedProcess) -> dict:

@@ -29,7 +29,8 @@ CREATE TEMP TABLE merge_people (
     person_id   bigint,
     outcome     text NOT NULL,   -- linked, link, created, needs_review, ignored; then updated/unchanged
     reason      text,
-    candidates  bigint[]
+    candidates  bigint[],
+    by_remote_id boolean NOT NULL DEFAULT false   -- the push's own mark found them
 ) ON COMMIT DROP;
 
 INSERT INTO merge_people (pco_id, person_id, outcome)
@@ -122,7 +123,7 @@ claims AS (
      GROUP BY d.ids[1]
 ),
 verdicts AS (
-    SELECT d.pco_id, d.ids,
+    SELECT d.pco_id, d.ids, d.by_remote_id,
            CASE
            WHEN d.ids IS NULL THEN NULL
            WHEN d.by_remote_id AND p.id IS NULL
@@ -143,7 +144,7 @@ verdicts AS (
 )
 -- Nobody matched: created in merge.sql, under an id drawn here from church.people's own sequence
 -- (so no second pass over this table has to note the ids the insert made).
-INSERT INTO merge_people (pco_id, person_id, outcome, reason, candidates)
+INSERT INTO merge_people (pco_id, person_id, outcome, reason, candidates, by_remote_id)
 SELECT v.pco_id,
        CASE WHEN v.ids IS NULL
             THEN nextval((SELECT pg_get_serial_sequence('church.people', 'id')::regclass))
@@ -152,7 +153,8 @@ SELECT v.pco_id,
             WHEN v.reason IS NULL THEN 'link'
             ELSE 'needs_review' END,
        v.reason,
-       v.ids
+       v.ids,
+       v.by_remote_id
   FROM verdicts v;
 
 -- Link the single free candidates. Their fields merge next with nothing agreed yet.
@@ -161,6 +163,30 @@ UPDATE church.people p
   FROM merge_people m
  WHERE m.outcome = 'link'
    AND p.id = m.person_id;
+
+-- A link the push's save lost agrees on what the push sent (its journal row, which the
+-- crash left), over PCO's values for fields it did not send, as that save would have: a
+-- PCO edit since is then taken, not a conflict. Without the row, nothing is agreed yet.
+INSERT INTO sync.agreed_people (person_id, pco_id, first_name, last_name, nickname,
+                                middle_name, birthdate, gender, status, membership, child)
+SELECT m.person_id, m.pco_id, x.first_name, x.last_name, x.nickname, x.middle_name,
+       x.birthdate, x.gender, x.status, x.membership, x.child
+  FROM merge_people m
+  JOIN sync.push_pending j
+    ON j.entity = 'person' AND j.operation = 'create' AND j.key = m.person_id::text
+  JOIN pco_staging.people s
+    ON s.run_id = current_setting('pco_sync.run_id') AND s.pco_id = m.pco_id
+ CROSS JOIN LATERAL jsonb_populate_record(
+           NULL::sync.agreed_people,
+           sync.pco_person_fields((s.record -> 'attributes')
+                                  || (j.body -> 'data' -> 'attributes'))) AS x
+ WHERE m.outcome = 'link' AND m.by_remote_id
+ON CONFLICT (person_id) DO UPDATE
+   SET pco_id = excluded.pco_id, first_name = excluded.first_name,
+       last_name = excluded.last_name, nickname = excluded.nickname,
+       middle_name = excluded.middle_name, birthdate = excluded.birthdate,
+       gender = excluded.gender, status = excluded.status,
+       membership = excluded.membership, child = excluded.child, agreed_at = now();
 
 -- Staff chose to ignore this PCO person (sync.ignore_match): no new review while the
 -- reason and candidates are what they saw.

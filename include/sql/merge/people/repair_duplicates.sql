@@ -8,7 +8,7 @@
 --   edited here                       -> a match review, the two as candidates: staff keep
 --                                        one (the other is folded into it) or keep both
 --                                        (the original is created in PCO anew).
--- Folding moves the link, the agreed state, contacts (a contact both hold is kept once),
+-- Folding moves the link, contacts (a contact both hold is kept once),
 -- group and family memberships, then deletes the folded person. Every fold and decision
 -- is a match review row and a line in sync.resolution_log (actor pco_sync or staff).
 
@@ -120,8 +120,11 @@ WITH auto AS (
            'pco_sync', now(), now()
       FROM merge_people_duplicates AS dup
      WHERE NOT dup.edited
-       AND NOT EXISTS (SELECT 1 FROM merge_people_duplicate_decisions AS x
-                        WHERE x.pco_id = dup.pco_id)
+       -- once under review (edited then), the pair waits for staff whatever happens since
+       AND NOT EXISTS (SELECT 1 FROM sync.match_review AS r
+                        WHERE r.entity = 'person' AND r.pco_id = dup.pco_id
+                          AND r.reason = 'duplicate of the local person its remote_id names'
+                          AND (r.resolved_at IS NULL OR r.decision = 'ignore'))
     RETURNING id, pco_id, candidates
 )
 INSERT INTO merge_people_folds (review_id, pco_id, keep_id, fold_id, actor)
@@ -249,23 +252,16 @@ UPDATE church.families AS fam
   FROM merge_people_folds AS f
  WHERE fam.primary_contact_id = f.fold_id;
 
--- The link and its agreed state go to the kept person; open field conflicts of the folded
--- one end with it.
+-- The link goes to the kept person. Its agreed state stays with the duplicate kept, and
+-- goes with the duplicate folded (deleted below): what the original sent is not known any
+-- more, so the next merge agrees where the original and PCO hold the same, takes PCO's
+-- value where the original has none, and makes a conflict of any other difference. Open
+-- field conflicts of the folded person end with it.
 UPDATE sync.conflicts AS c
    SET resolved_at = now(), resolution = 'folded into person ' || f.keep_id,
        resolved_by = f.actor
   FROM merge_people_folds AS f
  WHERE c.entity = 'person' AND c.local_id = f.fold_id AND c.resolved_at IS NULL;
-
-DELETE FROM sync.agreed_people AS a
- USING merge_people_folds AS f
- WHERE a.person_id = f.keep_id
-   AND EXISTS (SELECT 1 FROM sync.agreed_people AS b WHERE b.person_id = f.fold_id);
-
-UPDATE sync.agreed_people AS a
-   SET person_id = f.keep_id
-  FROM merge_people_folds AS f
- WHERE a.person_id = f.fold_id;
 
 UPDATE church.people AS p
    SET pco_id = NULL

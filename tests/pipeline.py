@@ -63,12 +63,14 @@ def merge_resource(db_url: str, resource: str, run_id: str) -> dict:
 
 
 def sync(sim, db_url: str, run_id: str, resources=("people", "groups"), *,
-         full_refresh=True, window=(None, None), accept_mass_leaves=False, client=None) -> dict:
+         full_refresh=True, window=(None, None), accept_mass_leaves=False, client=None,
+         manual=True) -> dict:
     """One run over `resources` (every merge runs, as in the DAG): the summary, plus
-    "extracted": what each extract returned. A quality gate failure raises, as the validate
-    task would."""
+    "extracted": what each extract returned (None: not due). manual=False: a scheduled run.
+    A quality gate failure raises, as the validate task would."""
     client = client or client_for(sim, max_retries=2)
-    extracted = {r: extract(client, db_url, r, run_id, window=window, full_refresh=full_refresh)
+    extracted = {r: extract(client, db_url, r, run_id, window=window, full_refresh=full_refresh,
+                            manual=manual)
                  for r in resources}
     checked = {}
     with church_db.connect(db_url) as conn:

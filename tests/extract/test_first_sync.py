@@ -54,3 +54,28 @@ def test_merges_of_two_runs_at_once_take_turns(sim, db, db_url):
     assert sorted(r["created"] for r in results) == [0, len(ids)]
     assert sorted(r["unchanged"] for r in results) == [0, len(ids)]
     assert db.execute("SELECT count(*), count(DISTINCT pco_id) FROM church.people").fetchone() == (len(ids), len(ids))
+
+
+def test_the_first_scheduled_run_reads_every_resource_whole(db, db_url):
+    """Day one: a new database's first scheduled run (a quarter hour no snapshot is due in)
+    reads households, groups and teams whole too, not only people and events: after it the
+    church has its families, groups and teams. The next scheduled run reads them no more."""
+    from pco_simulator import SimConfig, Simulator
+    from pipeline import sync
+
+    names = ("people", "households", "groups", "teams", "events")
+    with Simulator(SimConfig(rate_limit=100_000), people=60, seed=4) as seeded:
+        first = sync(seeded, db_url, "scheduled-1", names, full_refresh=False, window=WINDOW,
+                     manual=False)
+        assert all(first["extracted"][r] is not None for r in names), first["extracted"]
+        db.commit()
+        for table in ("people", "families", "groups", "group_memberships"):
+            assert db.execute(f"SELECT count(*) FROM church.{table} WHERE pco_id IS NOT NULL"
+                              ).fetchone()[0] > 0, f"church.{table} is empty after day one"
+        teams = sum(1 for _ in seeded.store.tables["teams"].values())
+        assert db.execute("SELECT count(*) FROM church.groups WHERE pco_type = 'Team'"
+                          ).fetchone()[0] == teams > 0
+        later = sync(seeded, db_url, "scheduled-2", names, full_refresh=False, window=WINDOW,
+                     manual=False)
+        assert {r for r in names if later["extracted"][r] is None} == {
+            "households", "groups", "teams"}

@@ -82,3 +82,12 @@ def test_every_merge_step_and_linked_rule_is_a_file():
         assert set(res.rows) <= set(resources.entity_rows())
     for stream in resources.STREAMS.values():
         assert (sqlfiles.root() / "linked" / f"{stream.name}.sql").is_file() is stream.linked
+
+
+def test_a_first_sync_reads_every_resource_whole_in_any_window():
+    """Contract: read(start, end, first_sync=True) is how a run with that window reads the
+    resource on a database that never pulled it whole: whole, for every resource."""
+    for start, end in QUARTERS:
+        for name, res in RESOURCES.items():
+            read = res.read(start, end, first_sync=True)
+            assert read is not None and read.whole, (name, start)

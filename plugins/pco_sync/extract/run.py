@@ -50,8 +50,7 @@ def plan(conn: psycopg.Connection, resource: str, window_start=None, window_end=
             window_start, window_end = min(since, until), until
         else:
             window_start = window_end = None  # never merged a pull here: read whole
-    first = res.snapshot_every is None and window_start is not None \
-        and never_fully_synced(conn, resource)
+    first = window_start is not None and never_fully_synced(conn, resource)
     return res.read(window_start, window_end, full_refresh=full_refresh, manual=manual,
                     first_sync=first)
 

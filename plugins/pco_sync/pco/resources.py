@@ -169,23 +169,24 @@ class Resource:
              manual: bool = False, first_sync: bool = False) -> Read | None:
         """How this run reads the resource; None: not due this run.
 
-        A full refresh, or a run without a window, reads whole. A resource read only whole
-        (snapshot_every) reads on manual runs and on the scheduled run whose window holds its
-        boundary. A windowed one reads its window, except whole on its first sync (never
-        pulled whole into this database) and on its periodic refresh."""
+        A full refresh, a run without a window, or the first sync of the resource (never
+        pulled whole into this database: day one, scheduled or not) reads whole. A resource
+        read only whole (snapshot_every) reads on manual runs and on the scheduled run whose
+        window holds its boundary. A windowed one reads its window, except whole on its
+        periodic refresh."""
         start, end = window_bounds(window_start, window_end)
         if full_refresh:
             return Read(True, why="full refresh")
         if start is None:
             return Read(True, why="no data interval")
+        if first_sync:
+            return Read(True, why="first sync: never pulled whole into this database")
         if self.snapshot_every is not None:
             if manual:
                 return Read(True, why="manual run")
             if boundary_in(start, end, self.snapshot_every, self.offset):
                 return Read(True, why=f"the snapshot due every {self.snapshot_every}")
             return None
-        if first_sync:
-            return Read(True, why="first sync: never pulled whole into this database")
         if self.refresh_every is not None and boundary_in(start, end, self.refresh_every,
                                                           self.offset):
             return Read(True, why=f"the refresh due every {self.refresh_every}")

@@ -69,7 +69,12 @@ from pco_sync.airflow import sync_dag
 # module global, where the DAG processor looks for DAGs; a church taken out of the file is
 # gone from the next parse (its runs and its database stay). A task's process parses this
 # file for its own DAG only: it builds that one, not every church's.
+# A broken entry of the file is that church's alone: its DAG fails at once saying why.
 _running = get_parsing_context().dag_id
-for _church in churches.load():
+_churches, _broken = churches.read()
+for _church in _churches:
     if _running in (None, _church.dag_id):
-        globals()[_church.dag_id] = sync_dag.build(_church, __doc__)
+        globals()[_church.dag_id] = sync_dag.built(_church, __doc__)
+for _entry in _broken:
+    if _running in (None, _entry.dag_id):
+        globals()[_entry.dag_id] = sync_dag.build_broken(_entry, __doc__)

@@ -14,6 +14,11 @@ connections `pco_default` and `church_db`, pool `pco_api`, the unsuffixed Variab
         resources: [people, households]      # optional; default: the Variable, else all
         push: {scope: everyone, require_email: true}   # optional; defaults of the push Variables
         schedule_offset: 7             # optional minute 0-14 within each quarter hour
+
+One church's mistake stays its own: an entry that cannot be used (an unknown field, a bad
+value, a slug listed twice) is reported for that church alone (`read()`: its DAG fails at
+once saying why, the PCO Sync page lists it) while every other church is built and runs.
+Only a file that is not a list of churches at all stops them all.
 """
 from __future__ import annotations
 
@@ -71,6 +76,28 @@ class Church:
 DEFAULT = Church(DEFAULT_SLUG, "Default church", "pco_default", "church_db")
 
 
+@dataclass(frozen=True)
+class BrokenChurch:
+    """An entry of the file that cannot be used, and why (the message names the church and
+    the field). slug: None when the entry has no usable one."""
+
+    position: int
+    slug: str | None
+    error: str
+
+    @property
+    def dag_id(self) -> str:
+        """Where the operator finds it: the DAG the church would have, or (no slug) one
+        named for its place in the file."""
+        return f"pco_sync__{self.slug}" if self.slug else f"pco_sync_broken_entry_{self.position}"
+
+    def as_church(self) -> Church:
+        """Its name and connections as the file's defaults would give them (for alerts)."""
+        slug = self.slug or f"entry_{self.position}"
+        return Church(slug, slug, f"pco_{slug}", f"church_db_{slug}",
+                      schedule_offset=stable_offset(slug))
+
+
 def path() -> Path:
     """Where the churches file is (it may not exist)."""
     if os.environ.get(ENV_FILE):
@@ -81,30 +108,65 @@ def path() -> Path:
 
 
 def load(file: Path | None = None) -> list[Church]:
-    """The churches of the file; [DEFAULT] when there is no file."""
+    """The usable churches of the file; [DEFAULT] when there is no file. A file that is not
+    a list of churches raises ChurchesFileError; a broken entry is left out (see read)."""
+    return read(file)[0]
+
+
+def read(file: Path | None = None) -> tuple[list[Church], list[BrokenChurch]]:
+    """The usable churches of the file and the broken entries; ([DEFAULT], []) without a
+    file. ChurchesFileError only when the file as a whole is unusable."""
     file = Path(file) if file is not None else path()
     if not file.exists():
-        return [DEFAULT]
+        return [DEFAULT], []
     import yaml
 
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ChurchesFileError(f"{file} is not valid YAML: {exc}") from None
-    return parse(data, str(file))
+    return entries(data, str(file))
 
 
 def parse(data, where: str = FILE_NAME) -> list[Church]:
+    """Every church of `data`, or ChurchesFileError for the first broken entry."""
+    churches, broken = entries(data, where)
+    if broken:
+        raise ChurchesFileError(broken[0].error)
+    return churches
+
+
+def entries(data, where: str = FILE_NAME) -> tuple[list[Church], list[BrokenChurch]]:
+    """The usable churches and the broken entries of `data` (the parsed file). A slug listed
+    twice breaks every entry of it: which connections are meant is not known."""
     if not isinstance(data, dict) or not isinstance(data.get("churches"), list) or not data["churches"]:
         raise ChurchesFileError(f"{where}: expected `churches:` with a list of churches")
-    churches, seen = [], set()
+    parsed: list[tuple[int, Church | BrokenChurch]] = []
     for i, entry in enumerate(data["churches"], 1):
-        church = _church(entry, f"{where}: church {i}")
-        if church.slug in seen:
-            raise ChurchesFileError(f"{where}: church {church.slug!r} is listed twice")
-        seen.add(church.slug)
-        churches.append(church)
-    return churches
+        try:
+            parsed.append((i, _church(entry, f"{where}: church {i}")))
+        except ChurchesFileError as exc:
+            parsed.append((i, BrokenChurch(i, _slug_of(entry), str(exc))))
+    slugs = [c.slug for _, c in parsed if c.slug]
+    twice = {slug for slug in slugs if slugs.count(slug) > 1}
+    churches, broken, reported = [], [], set()
+    for i, c in parsed:
+        if c.slug in twice:
+            if c.slug not in reported:  # one report per slug: one DAG id
+                reported.add(c.slug)
+                broken.append(BrokenChurch(i, c.slug, f"{where}: church {c.slug!r} is listed "
+                                                      "twice; keep one entry"))
+        elif isinstance(c, BrokenChurch):
+            broken.append(c)
+        else:
+            churches.append(c)
+    return churches, broken
+
+
+def _slug_of(entry) -> str | None:
+    """The entry's slug when it is a usable one (its DAG id can name the broken church)."""
+    slug = entry.get("slug") if isinstance(entry, dict) else None
+    return slug if isinstance(slug, str) and SLUG.match(slug) and slug != DEFAULT_SLUG else None
 
 
 def by_slug(slug: str, churches: list[Church] | None = None) -> Church | None:

@@ -137,13 +137,45 @@ def test_a_church_taken_out_of_the_file_is_gone_from_the_next_parse(tmp_path, mo
 @pytest.mark.parametrize("text, message", [
     ("churches:\n  - slug: a\n  - slug: a\n", "church 'a' is listed twice"),
     ("churches:\n  - slug: a\n    pool: x\n", "church 'a': unknown field pool"),
+    ("churches:\n  - slug: a\n    resources: [people, songs]\n",
+     "church 'a': resources: unknown resource songs"),
     ("churches:\n  - slug: a\n    push: {scope: all}\n",
      "churches.yaml: church 'a': push.scope must be one of everyone, sync_groups"),
     ("churches:\n  - slug: a\n    push: {fields: [emails, shoe_size]}\n",
      "church 'a': push.fields: unknown shoe_size"),
 ])
-def test_a_bad_file_is_an_import_error_naming_the_church_and_field(tmp_path, monkeypatch,
-                                                                   text, message):
+def test_a_broken_entry_is_that_churchs_alone(tmp_path, monkeypatch, text, message):
+    """Every other church is built; the broken one's DAG (its own id, schedule and tags,
+    tag `broken`) has one task that fails at once naming the church and the field."""
+    bag = dagbag(tmp_path / "churches.yaml", text + "  - slug: c\n  - slug: d\n", monkeypatch)
+    assert bag.import_errors == {}
+    assert set(bag.dags) == {"pco_sync__a", "pco_sync__c", "pco_sync__d"}
+    assert [t.task_id for t in bag.dags["pco_sync__c"].tasks] == \
+        [t.task_id for t in dagbag(tmp_path / "ok.yaml", "churches:\n  - slug: c\n",
+                                   monkeypatch).dags["pco_sync__c"].tasks]
+    broken = bag.dags["pco_sync__a"]
+    assert "broken" in broken.tags and "church:a" in broken.tags
+    assert message in broken.description and message in broken.doc_md
+    [task] = broken.tasks
+    assert (task.task_id, task.retries) == ("churches_file", 0)
+    with pytest.raises(churches.ChurchesFileError, match=re.escape(message)):
+        task.python_callable(*task.op_args, **task.op_kwargs)
+
+
+def test_an_entry_without_a_usable_slug_is_reported_by_its_place(tmp_path, monkeypatch):
+    bag = dagbag(tmp_path / "churches.yaml",
+                 "churches:\n  - slug: c\n  - slug: Grace Church\n", monkeypatch)
+    assert set(bag.dags) == {"pco_sync__c", "pco_sync_broken_entry_2"}
+    assert "church 2: slug 'Grace Church' must be lower case" in \
+        bag.dags["pco_sync_broken_entry_2"].description
+
+
+@pytest.mark.parametrize("text, message", [
+    ("churches: grace\n", "expected `churches:` with a list of churches"),
+    ("churches:\n  - slug: [a\n", "is not valid YAML"),
+])
+def test_a_file_that_is_no_list_of_churches_is_an_import_error(tmp_path, monkeypatch, text,
+                                                                message):
     bag = dagbag(tmp_path / "churches.yaml", text, monkeypatch)
     assert bag.dags == {}
     [error] = bag.import_errors.values()

@@ -83,11 +83,14 @@ def router(url_prefix: str) -> APIRouter:
         from pco_sync import churches
         from pco_sync.airflow import review_page
 
-        readable = [c for c in churches.load() if _may(c.dag_id, user, "GET")]
-        if len(readable) == 1:
+        usable, broken = churches.read()
+        readable = [c for c in usable if _may(c.dag_id, user, "GET")]
+        broken = [b for b in broken if _may(b.dag_id, user, "GET")]
+        if len(readable) == 1 and not broken:
             return RedirectResponse(base(readable[0].dag_id))
         return HTMLResponse(review_page.render_churches(
-            [(c.name, c.dag_id, base(c.dag_id)) for c in readable]))
+            [(c.name, c.dag_id, base(c.dag_id)) for c in readable],
+            [(b.dag_id, b.error) for b in broken]))
 
     @api.get("", response_class=HTMLResponse, dependencies=read)
     def page(dag_id: str, kind: str | None = None, entity: str | None = None,

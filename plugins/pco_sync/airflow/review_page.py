@@ -101,14 +101,22 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
                  head + f"<nav class='tabs'>{tabs}</nav>" + body)
 
 
-def render_churches(churches: list[tuple[str, str, str]]) -> str:
-    """The menu's page when the deployment serves several churches: (name, DAG id, page)."""
-    if not churches:
+def render_churches(churches: list[tuple[str, str, str]],
+                    broken: list[tuple[str, str]] = ()) -> str:
+    """The menu's page when the deployment serves several churches: (name, DAG id, page),
+    and the churches.yaml entries that cannot be used: (DAG id, why)."""
+    if not churches and not broken:
         return _page("PCO Sync", "", "<p>You may not read the sync DAG of any church.</p>")
     items = "".join(f"<li><a href='{escape(url)}'>{escape(name)}</a> "
                     f"<span class='muted'>(DAG {escape(dag_id)})</span></li>"
                     for name, dag_id, url in churches)
-    return _page("PCO Sync: churches", "", f"<p>What needs a person, per church:</p><ul>{items}</ul>")
+    problems = "".join(f"<li><b>{escape(dag_id)}</b>: <code>{escape(error)}</code></li>"
+                       for dag_id, error in broken)
+    notice = (f"<div class='notice error'><p>Not synced: these entries of churches.yaml "
+              f"cannot be used (every other church runs on). Fix the entry; the DAG named "
+              f"fails at once until then.</p><ul>{problems}</ul></div>" if broken else "")
+    return _page("PCO Sync: churches", "",
+                 f"{notice}<p>What needs a person, per church:</p><ul>{items}</ul>")
 
 
 def _backlog(b: dict) -> str:

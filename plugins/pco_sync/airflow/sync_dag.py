@@ -45,9 +45,51 @@ def push(name: str, **context) -> dict:
     return tasks.push(name, **context)
 
 
+@task(retries=0)
+def churches_file(error: str) -> None:
+    """The broken church's one task: fails at once, saying what to fix."""
+    raise churches.ChurchesFileError(f"{error}. Fix this church's entry in "
+                                     f"{churches.FILE_NAME}; the other churches run on.")
+
+
 @task(trigger_rule="none_failed")
 def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **context) -> dict:
     return tasks.summarize(extracted, checked, merged, pushed, **context)
+
+
+def built(church: churches.Church, module_doc: str):
+    """The church's sync DAG, or (its push settings unusable) the broken church's."""
+    try:
+        return build(church, module_doc)
+    except churches.ChurchesFileError as exc:
+        return build_broken(churches.BrokenChurch(0, church.slug, str(exc)), module_doc)
+
+
+def build_broken(broken: churches.BrokenChurch, module_doc: str):
+    """A DAG for a churches.yaml entry that cannot be used: on the church's own schedule, one
+    task that fails at once naming the church and the field, so its runs show red where an
+    operator looks and the failure alert says why (after 4 failed runs Airflow pauses it)."""
+    church = broken.as_church()
+
+    @dag(
+        dag_id=broken.dag_id,
+        doc_md=(f"# This church's entry in {churches.FILE_NAME} cannot be used\n\n"
+                f"`{broken.error}`\n\nFix the entry; every other church runs on. What "
+                f"the sync does once it is fixed:\n\n{module_doc}"),
+        description=broken.error[-250:],
+        schedule=CronDataIntervalTimetable(cron(church), timezone="UTC"),
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        on_failure_callback=alerts.on_failure(church),
+        max_consecutive_failed_dag_runs=4,
+        default_args={"retries": 0, "on_failure_callback": alerts.record_error},
+        tags=["pco", "sync", f"church:{church.slug}", "broken"],
+    )
+    def broken_church():
+        churches_file(broken.error)
+
+    return broken_church()
 
 
 def cron(church: churches.Church) -> str:

@@ -151,6 +151,11 @@ def test_with_several_churches_each_page_is_its_churchs(tmp_path, monkeypatch):
     html = review_page.render_churches([("Grace Church", "pco_sync__grace", "/g"),
                                         ("hope", "pco_sync__hope", "/h")])
     assert "<a href='/g'>Grace Church</a>" in html and "DAG pco_sync__hope" in html
+    assert "Not synced" not in html
+    html = review_page.render_churches([("hope", "pco_sync__hope", "/h")], [(
+        "pco_sync__faith", "churches.yaml: church 'faith': unknown field pool <b>")])
+    assert "Not synced" in html and "<b>pco_sync__faith</b>" in html
+    assert "unknown field pool &lt;b&gt;" in html and "<a href='/h'>hope</a>" in html
     page = review_page.render(BASE, "pco_sync__grace", {}, "conflicts", [], {}, {},
                               "pco_sync_conflict_policy__grace")
     assert "<code>pco_sync_conflict_policy__grace</code>" in page

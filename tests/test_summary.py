@@ -33,3 +33,18 @@ def test_quarantine_counts_go_to_the_row_of_the_streams_entity():
                                            "group_memberships": {"quarantined": 3}}}, None)
     assert counts["groups"]["quarantined"] == 1
     assert counts["group_memberships"]["quarantined"] == 3
+
+
+def test_the_clean_up_has_a_table_of_its_own_and_says_when_it_did_not_finish():
+    counts = summary.summarize(None, None, None, None,
+                               {"staged": 120, "quarantine": 3, "webhook_deliveries": 0})
+    assert counts["clean-up"] == {"staged": 120, "quarantine": 3, "webhook_deliveries": 0}
+    table = summary.table(counts).splitlines()
+    head = table.index(next(line for line in table if line.startswith("cleaned up")))
+    assert table[head].split() == ["cleaned", "up", "staged", "quarantine", "webhook",
+                                   "deliveries"]
+    assert table[head + 2].split() == ["clean-up", "120", "3", "0"]
+    assert "clean-up" not in {e for _, rows, _ in summary.sections(counts)[:1] for e in rows}
+    failed = summary.summarize(None, None, None, None, {"error": "QueryCanceled: timeout"})
+    assert failed["clean-up"] == {"status": "not finished: QueryCanceled: timeout"}
+    assert "clean-up" not in summary.summarize(None, None)

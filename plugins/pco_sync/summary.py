@@ -15,17 +15,19 @@ COUNT_KEYS = ("created", "updated", "unchanged", "quarantined", "needs_review", 
 COLUMN_ORDER = (*COUNT_KEYS, "removed", "ended", "waiting", "failed", "skipped", "deleted",
                 "not_read", "requests")
 PUSH_ROW = "push {}"  # the summary row of a push: "push people", ...
+CLEAN_ROW = "clean-up"  # what the run's clean-up deleted (pco_sync.retention)
 XCOM_KEY = "pco_sync_summary"  # the summarize task pushes the summary under this key too
 OPEN_ITEMS_KEY = "pco_sync_open_items"  # ... and what needs a person, under this one
 STATUS = "status"  # a row not read this run: {"status": "not read: <why>"}
 
 
 def summarize(checked: dict | None, merged: dict | None, pushed: dict | None = None,
-              not_read: dict[str, str] | None = None) -> dict:
+              not_read: dict[str, str] | None = None, cleaned: dict | None = None) -> dict:
     """{row: counts} from what the tasks returned: checked {resource: {stream: {quarantined,
     ...}}}, merged {resource: {row: counts}}, pushed {push: counts}; None for a task that
     did not run. The rows of a resource in `not_read` ({resource: why}) say so instead of
-    counting zeros, which would read as "read, nothing changed"."""
+    counting zeros, which would read as "read, nothing changed". cleaned: the clean-up's
+    rows deleted per kind, or {"error": why} when it could not finish."""
     summary = {row: dict.fromkeys(COUNT_KEYS, 0) for row in resources.entity_rows()}
     for rows in (merged or {}).values():
         for row, counts in (rows or {}).items():
@@ -39,6 +41,9 @@ def summarize(checked: dict | None, merged: dict | None, pushed: dict | None = N
     for resource, why in (not_read or {}).items():
         for row in resources.resource(resource).rows:
             summary[row] = {STATUS: f"not read: {why}"}
+    if cleaned is not None:
+        summary[CLEAN_ROW] = ({STATUS: f"not finished: {cleaned['error']}"} if cleaned.get("error")
+                              else _numbers(cleaned))
     return summary
 
 
@@ -57,14 +62,16 @@ def _numbers(counts: dict | None) -> dict:
 
 
 def sections(summary: dict) -> list[tuple[str, dict, list[str]]]:
-    """The summary as two tables, each with the counts its rows make: ("pulled from PCO",
-    {entity: counts}, columns) and ("pushed to PCO", ...) (rows named "push <entity>")."""
+    """The summary as tables, each with the counts its rows make: ("pulled from PCO",
+    {entity: counts}, columns), ("pushed to PCO", ...) (rows named "push <entity>") and, once
+    a run cleaned up, ("cleaned up", {"clean-up": rows deleted per kind}, ...)."""
     prefix = PUSH_ROW.format("")
-    pulled = {e: c for e, c in summary.items() if not e.startswith(prefix)}
+    pulled = {e: c for e, c in summary.items() if not e.startswith(prefix) and e != CLEAN_ROW}
     pushed = {e.removeprefix(prefix): c for e, c in summary.items() if e.startswith(prefix)}
+    cleaned = {e: c for e, c in summary.items() if e == CLEAN_ROW}
     out = []
     for title, rows, keys in (("pulled from PCO", pulled, list(COUNT_KEYS)),
-                              ("pushed to PCO", pushed, [])):
+                              ("pushed to PCO", pushed, []), ("cleaned up", cleaned, [])):
         for counts in rows.values():
             keys += [k for k in counts if k not in keys and k != STATUS]
         keys.sort(key=lambda k: COLUMN_ORDER.index(k) if k in COLUMN_ORDER else len(COLUMN_ORDER))

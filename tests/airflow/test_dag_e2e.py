@@ -30,20 +30,21 @@ def empty_db():
         yield url
 
 
-def dags_env(sim: Simulator, db_url: str) -> dict:
-    """The environment `bin/airflow dags test` runs in: this suite's Airflow home and the
-    connections to `sim` and the church database."""
-    return {**os.environ,
+def dags_env(sim: Simulator, db_url: str, **variables: str) -> dict:
+    """The environment `bin/airflow dags test` runs in: this suite's Airflow home, the
+    connections to `sim` and the church database, and `variables` as Airflow Variables."""
+    return {**os.environ, **{f"AIRFLOW_VAR_{k.upper()}": v for k, v in variables.items()},
             "PCO_SYNC_AIRFLOW_HOME": str(AIRFLOW_HOME),
             "AIRFLOW_CONN_PCO_DEFAULT": json.dumps({"conn_type": "pco", "host": sim.url,
                                                     "login": sim.auth[0], "password": sim.auth[1]}),
             "AIRFLOW_CONN_CHURCH_DB": devdb.airflow_conn_uri(db_url)}
 
 
-def dags_test(sim: Simulator, db_url: str, conf: dict) -> subprocess.CompletedProcess:
+def dags_test(sim: Simulator, db_url: str, conf: dict, **variables: str
+              ) -> subprocess.CompletedProcess:
     return subprocess.run([str(ROOT / "bin" / "airflow"), "dags", "test", "pco_sync", "-c", json.dumps(conf)],
-                          cwd=ROOT, env=dags_env(sim, db_url), capture_output=True, text=True,
-                          timeout=280)
+                          cwd=ROOT, env=dags_env(sim, db_url, **variables), capture_output=True,
+                          text=True, timeout=280)
 
 
 def summary_of(proc: subprocess.CompletedProcess) -> dict:
@@ -114,7 +115,13 @@ def test_full_refresh_twice_through_airflow(empty_db):
         assert "State <b>success</b>" in page
         assert f"<tr><th>people</th><td>{people}</td>" in page
 
-        second = summary_of(check(dags_test(sim, db_url, {"full_refresh": True})))
+        # The second run cleans up as a church keeping one run's copies would: each PCO
+        # person's latest staged copy stays, the first run's copies go.
+        second = summary_of(check(dags_test(sim, db_url, {"full_refresh": True},
+                                            pco_sync_staging_keep_runs="1")))
+        assert db.execute("SELECT count(*) - count(DISTINCT pco_id) FROM pco_staging.people"
+                          ).fetchone()[0] == 0
+        assert second["clean-up"]["staged"] > 300
         assert second["people"]["created"] == 0 and second["families"]["created"] == 0
         assert second["people"]["updated"] == 0
         assert second["people"]["unchanged"] == people

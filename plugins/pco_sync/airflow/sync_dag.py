@@ -52,9 +52,17 @@ def churches_file(error: str) -> None:
                                      f"{churches.FILE_NAME}; the other churches run on.")
 
 
+# After the pushes (which read the latest staged copies it keeps), before the summary that
+# counts what it deleted.
 @task(trigger_rule="none_failed")
-def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **context) -> dict:
-    return tasks.summarize(extracted, checked, merged, pushed, **context)
+def clean_up(**context) -> dict:
+    return tasks.clean_up(**context)
+
+
+@task(trigger_rule="none_failed")
+def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, cleaned: dict,
+              **context) -> dict:
+    return tasks.summarize(extracted, checked, merged, pushed, cleaned, **context)
 
 
 def built(church: churches.Church, module_doc: str):
@@ -187,7 +195,8 @@ def build(church: churches.Church, module_doc: str):
             chain(schema, extracted[r], checked[r])
         # Merges one after the other in registry order, once every batch passed its gates;
         # then the pushes, in order, once every inbound change is in.
-        chain(list(checked.values()), *merged.values(), *pushed.values())
-        summarize(extracted, checked, merged, pushed)
+        cleaned = clean_up()
+        chain(list(checked.values()), *merged.values(), *pushed.values(), cleaned)
+        summarize(extracted, checked, merged, pushed, cleaned)
 
     return pco_sync()

@@ -211,7 +211,30 @@ def push_settings(church):
     return PushSettings.from_variables(variable, names, church.push)
 
 
-def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **context) -> dict:
+def clean_up(**context) -> dict:
+    """The run's clean-up (pco_sync.retention) with the church's Variables
+    pco_sync_staging_keep_runs and pco_sync_retention_days. Housekeeping never fails a sync:
+    what stopped it (a bad Variable, a timeout) is in the log and the summary, and the next
+    run cleans up again."""
+    import psycopg
+
+    from pco_sync.errors import SettingsError
+    from pco_sync.retention.clean import (KEEP_DAYS_VARIABLE, KEEP_RUNS_VARIABLE, Retention,
+                                          clean)
+
+    run = SyncRun.of(context)
+    names = (run.church.variable(KEEP_RUNS_VARIABLE), run.church.variable(KEEP_DAYS_VARIABLE))
+    try:
+        retention = Retention.parse(variable(names[0]), variable(names[1]), names)
+        with run.church_db() as conn:
+            return clean(conn, run.run_id, retention)
+    except (SettingsError, psycopg.Error) as exc:
+        log.warning("clean-up not finished: %s", exc)
+        return {"error": f"{type(exc).__name__}: {exc}".strip()[:500]}
+
+
+def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict,
+              cleaned: dict | None = None, **context) -> dict:
     """The run's counts, also under summary.XCOM_KEY (what the Sync summary tab reads), and
     what needs a person (found by this run, open now) under summary.OPEN_ITEMS_KEY."""
     from pco_sync import summary
@@ -225,7 +248,7 @@ def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict, **cont
             not_read[resource] = "not due this run" if resource in wanted else "not selected"
         elif result.get("not_read"):
             not_read[resource] = result["not_read"]
-    counts = summary.summarize(checked, merged, pushed, not_read)
+    counts = summary.summarize(checked, merged, pushed, not_read, cleaned)
     print("pco_sync run %s:\n%s" % (run.run_id, summary.table(counts)))
     context["ti"].xcom_push(key=summary.XCOM_KEY, value=counts)
     with fail_fast(), run.church_db() as conn:

@@ -1,0 +1,1 @@
+"""Keeping the church database's size flat over years of runs (include/sql/retention/)."""

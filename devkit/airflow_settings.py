@@ -78,7 +78,7 @@ def apply_settings(settings: dict, *, overwrite: bool = False,
     from pco_sync import churches as churches_file
 
     if churches is None:
-        churches = churches_file.load()  # a broken file stops here, before anything is written
+        churches = churches_file.load(strict=True)  # a broken entry: nothing is written
     done = []
     with create_session() as session:
         for entry in settings.get("connections", []):

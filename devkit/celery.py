@@ -216,7 +216,7 @@ def church_list(env: dict) -> list:
     without a file. Read in a child: the file names PCO_SYNC_CHURCHES_FILE of `env`."""
     code = ("import json, dataclasses; from pco_sync import churches; "
             "print(json.dumps([{**dataclasses.asdict(c), 'dag_id': c.dag_id, 'pool': c.pool} "
-            "for c in churches.load()]))")
+            "for c in churches.load(strict=True)]))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_python_env(env),
                          capture_output=True, text=True)
     if out.returncode != 0:

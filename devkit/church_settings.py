@@ -41,7 +41,7 @@ def create_databases(churches: list | None = None) -> list[str]:
     from devkit import devdb
     from pco_sync import churches as church_file
 
-    churches = church_file.load() if churches is None else churches
+    churches = church_file.load(strict=True) if churches is None else churches
     lines = []
     for church in churches:
         try:

@@ -107,10 +107,14 @@ def path() -> Path:
     return sqlfiles.root().parent.parent / FILE_NAME  # include/sql -> the repository root
 
 
-def load(file: Path | None = None) -> list[Church]:
+def load(file: Path | None = None, *, strict: bool = False) -> list[Church]:
     """The usable churches of the file; [DEFAULT] when there is no file. A file that is not
-    a list of churches raises ChurchesFileError; a broken entry is left out (see read)."""
-    return read(file)[0]
+    a list of churches raises ChurchesFileError; a broken entry is left out (see read), or
+    with `strict` (set-up tools, which apply all or nothing) raises it."""
+    churches, broken = read(file)
+    if strict and broken:
+        raise ChurchesFileError(broken[0].error)
+    return churches
 
 
 def read(file: Path | None = None) -> tuple[list[Church], list[BrokenChurch]]:

@@ -44,3 +44,11 @@ WEBHOOK_MAX_BATCHES = 40
 # Deliveries waiting longer than this (or any that failed) are a backlog the PCO Sync page
 # shows: twice the minute webhooks promise.
 WEBHOOK_BACKLOG_SECONDS = 120
+
+# Retention (pco_sync.retention): every staged copy of the last STAGING_KEEP_RUNS runs is
+# kept for diagnosis (three days of 15-minute runs), settled rows for RETENTION_DAYS; the
+# clean-up deletes RETENTION_BATCH rows per short transaction. Defaults of the Variables
+# pco_sync_staging_keep_runs and pco_sync_retention_days.
+STAGING_KEEP_RUNS = 288
+RETENTION_DAYS = 30
+RETENTION_BATCH = 5000

@@ -23,15 +23,15 @@ from psycopg import sql
 
 from pco_sync import sqlfiles
 from pco_sync.errors import SettingsError
+from pco_sync.limits import RETENTION_BATCH as BATCH
+from pco_sync.limits import RETENTION_DAYS as KEEP_DAYS
+from pco_sync.limits import STAGING_KEEP_RUNS as KEEP_RUNS
 from pco_sync.pco import resources
 
 log = logging.getLogger(__name__)
 
 KEEP_RUNS_VARIABLE = "pco_sync_staging_keep_runs"
 KEEP_DAYS_VARIABLE = "pco_sync_retention_days"
-KEEP_RUNS = 288  # three days of 15-minute runs
-KEEP_DAYS = 30
-BATCH = 5000  # rows per delete: one short transaction each
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,11 @@ not finish.
 5. **push** (people, families, group memberships; pool `pco_api`) sends the church
    database's own changes to PCO, exactly once. A record PCO refuses goes to
    `sync.push_failures` and is retried later; the run still succeeds.
-6. **summarize** counts created, updated, unchanged, quarantined, needing review,
-   conflicts and removed per entity, and what each push did.
+6. **clean_up** deletes staged copies a newer one replaced and settled rows past their
+   retention (Variables `pco_sync_staging_keep_runs`, `pco_sync_retention_days`), so the
+   church database stays the size of the church's data over years of runs.
+7. **summarize** counts created, updated, unchanged, quarantined, needing review,
+   conflicts and removed per entity, what each push did and what the clean-up deleted.
 
 ## Running it by hand
 Trigger with a config to change what a run does:

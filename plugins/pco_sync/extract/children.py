@@ -3,7 +3,9 @@
 A per-parent stream is read once per parent staged in the same run. Each parent's list is
 held whole (a group's members, not the church's) and staged only when it read completely,
 and its outcome goes to pco_staging.fetches, so a group whose read failed or came back
-suspiciously empty is never taken for a group everyone left.
+suspiciously empty is never taken for a group everyone left. Each parent's rows and outcome
+are committed together, and no transaction is open while PCO is read; the stream's record
+(pco_staging.extracts) comes last, so a read killed half-way is never checked or merged.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ PARENT_KIND = {"group_memberships": "Group", "team_assignments": "Team"}
 
 def extract_children(client: PcoClient, conn: psycopg.Connection, stream: str,
                      run_id: str) -> dict:
-    """The per-parent list `stream` for every parent staged in this run (one transaction)."""
+    """The per-parent list `stream` for every parent staged in this run."""
     spec = resources.stream(stream)
     table = sqlfiles.staging_table(stream)
     kind = PARENT_KIND[stream]
@@ -34,6 +36,7 @@ def extract_children(client: PcoClient, conn: psycopg.Connection, stream: str,
     outcomes: dict[str, int] = {}
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(sqlfiles.statement("extract/clear_stream.sql", table=table))
+        cur.execute(sqlfiles.read("extract/forget_extract.sql"), {"stream": stream})
         cur.execute(sqlfiles.read("extract/clear_fetches.sql"), {"stream": stream})
         parents = cur.execute(sqlfiles.read(f"extract/parents_{stream}.sql")).fetchall()
         local = dict(cur.execute(sqlfiles.read("extract/local_members.sql"),
@@ -41,30 +44,33 @@ def extract_children(client: PcoClient, conn: psycopg.Connection, stream: str,
         previous = {p: (status, n) for p, status, n in cur.execute(
             sqlfiles.read("extract/previous_fetches.sql"), {"stream": stream}).fetchall()}
         cur.execute(sqlfiles.read("extract/create_batch.sql"))
-        for parent, expected in parents:
-            before = client.stats.requests
-            rows, detail = _read_parent(client, spec, parent, kind)
-            status = _status(rows, detail, expected, local.get(parent, 0), previous.get(parent))
+    for parent, expected in parents:
+        before = client.stats.requests
+        rows, detail = _read_parent(client, spec, parent, kind)
+        status = _status(rows, detail, expected, local.get(parent, 0), previous.get(parent))
+        outcomes[status] = outcomes.get(status, 0) + 1
+        with conn.transaction(), conn.cursor() as cur:
             if status == "ok":
                 load(cur, rows, table)
-            outcomes[status] = outcomes.get(status, 0) + 1
             cur.execute(sqlfiles.read("extract/record_fetch.sql"), {
                 "stream": stream, "parent": parent, "status": status,
                 "records": len(rows or []), "expected": expected,
                 "requests": client.stats.requests - before, "detail": detail})
-            if status != "ok":
-                log.warning("%s of %s %s not used: %s (%d listed, PCO count %s, %d here)",
-                            stream, kind, parent, status, len(rows or []), expected,
-                            local.get(parent, 0))
-        failed = outcomes.get("failed", 0)
-        if failed > max(2, limits.MAX_FAILED_PARENTS_SHARE * len(parents)):
-            raise PcoError(f"{stream}: the lists of {failed} of {len(parents)} "
-                           f"{kind.lower()}s could not be read; PCO looks unavailable")
+        if status != "ok":
+            log.warning("%s of %s %s not used: %s (%d listed, PCO count %s, %d here)",
+                        stream, kind, parent, status, len(rows or []), expected,
+                        local.get(parent, 0))
+    failed = outcomes.get("failed", 0)
+    if failed > max(2, limits.MAX_FAILED_PARENTS_SHARE * len(parents)):
+        raise PcoError(f"{stream}: the lists of {failed} of {len(parents)} "
+                       f"{kind.lower()}s could not be read; PCO looks unavailable")
+    with conn.transaction(), conn.cursor() as cur:
         staged = cur.execute(sqlfiles.statement("extract/count_staged.sql", table=table)).fetchone()[0]
         result = {"stream": stream, "mode": "snapshot", "records": staged,
                   "requests": client.stats.requests - requests_before}
         cur.execute(sqlfiles.read("extract/record_extract.sql"),
                     {**result, "window_start": None, "window_end": None})
+        cur.execute(sqlfiles.statement("extract/analyze_staged.sql", table=table))
     result["parents"] = outcomes
     log.info("extracted %s: %d parents %s, %d records, %d requests", stream, len(parents),
              outcomes, staged, result["requests"])

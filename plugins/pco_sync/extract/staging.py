@@ -2,9 +2,13 @@
 most BATCH_ROWS records are held in memory, and each batch is COPY'd into a temporary
 table and upserted into pco_staging.<stream> with one statement.
 
-The whole extract is one transaction: it first deletes this run's rows of the stream, so a
-re-run of the task replaces what it wrote; a failed extract leaves the previous rows as
-they were. Records read twice (the window overlap, a page boundary that moved, the client
+Short transactions: the extract first deletes this run's rows of the stream and its record
+of having read it (a re-run of the task replaces what it wrote), commits, and then commits
+each batch, so no transaction stays open across PCO's pages (an idle transaction would hold
+back vacuum on the church's database). Only the last transaction records the read
+(pco_staging.extracts): a read killed half-way has no record, so its partial rows are never
+checked or merged as a whole read; its re-run clears them. A whole read ends with ANALYZE
+of the table. Records read twice (the window overlap, a page boundary that moved, the client
 re-windowing before offset 30,000) collapse to one row per (run, id), the newest by
 PCO's updated_at.
 """
@@ -45,23 +49,34 @@ def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: st
 
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(sqlfiles.statement("extract/clear_stream.sql", table=table))
+        cur.execute(sqlfiles.read("extract/forget_extract.sql"), {"stream": stream})
         cur.execute(sqlfiles.read("extract/create_batch.sql"))
-        batch: list[tuple] = []
-        for record, included in client.records(spec.path, spec.params(read)):
-            batch.append(staging_row(read_count, record, included, spec.include))
-            read_count += 1
-            if len(batch) >= BATCH_ROWS:
-                load(cur, batch, table)
-                batch = []
-        load(cur, batch, table)
+    batch: list[tuple] = []
+    for record, included in client.records(spec.path, spec.params(read)):
+        batch.append(staging_row(read_count, record, included, spec.include))
+        read_count += 1
+        if len(batch) >= BATCH_ROWS:
+            commit_batch(conn, batch, table)
+            batch = []
+    commit_batch(conn, batch, table)
+    with conn.transaction(), conn.cursor() as cur:
         staged = cur.execute(sqlfiles.statement("extract/count_staged.sql", table=table)).fetchone()[0]
         result = {"stream": stream, "mode": read.mode, "records": staged,
                   "requests": client.stats.requests - requests_before}
         cur.execute(sqlfiles.read("extract/record_extract.sql"),
                     {**result, "window_start": read.start, "window_end": covers_to})
+        if read.whole:
+            cur.execute(sqlfiles.statement("extract/analyze_staged.sql", table=table))
     log.info("extracted %s (%s): %d records read, %d staged, %d requests", stream, read.why or
              read.mode, read_count, staged, result["requests"])
     return result
+
+
+def commit_batch(conn: psycopg.Connection, batch: list[tuple], table) -> None:
+    """One batch of staging rows into `table`, committed."""
+    if batch:
+        with conn.transaction(), conn.cursor() as cur:
+            load(cur, batch, table)
 
 
 def load(cur: psycopg.Cursor, batch: list[tuple], table) -> None:

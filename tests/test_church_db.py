@@ -90,3 +90,34 @@ def test_the_sql_folder_is_a_setting(monkeypatch, tmp_path):
 
     with pytest.raises(SqlFilesError, match="PCO_SYNC_SQL_DIR"):
         sqlfiles.root()
+
+
+def test_a_migration_behind_an_application_transaction_fails_in_time_naming_it(fresh_db,
+                                                                                 sql_copy):
+    with church_db.connect(fresh_db) as conn:
+        church_db.apply_migrations(conn)
+    (sql_copy / "schema" / "999_test_column.sql").write_text(
+        "ALTER TABLE church.people ADD COLUMN test_column text;\n")
+    with psycopg.connect(fresh_db, application_name="church-app") as app, \
+            church_db.connect(fresh_db) as sync:
+        app.execute("SELECT count(*) FROM church.people")  # an open transaction reading people
+        with pytest.raises(MigrationError) as failed:
+            church_db.apply_migrations(sync, lock_timeout=0.5)
+        said = str(failed.value)
+        assert "999_test_column.sql could not lock a table within 0.5 s" in said
+        assert f"pid {app.info.backend_pid}" in said and "application church-app" in said
+        assert "church.people" in said and "idle in transaction" in said
+        # nothing applied: the ledger and the table are as before; once the app commits, it is
+        assert sync.execute("SELECT count(*) FROM sync.schema_migrations WHERE filename = "
+                            "'999_test_column.sql'").fetchone()[0] == 0
+        sync.rollback()
+        app.commit()
+        assert church_db.apply_migrations(sync, lock_timeout=0.5) == ["999_test_column.sql"]
+
+
+def test_statements_run_under_the_sessions_timeout(fresh_db):
+    with church_db.connect(fresh_db) as conn:
+        church_db.set_timeouts(conn, statement_timeout=0.2)
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "200ms"
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("SELECT pg_sleep(2)")

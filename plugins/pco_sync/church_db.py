@@ -5,7 +5,9 @@ Migrations are the files in include/sql/schema/, applied in name order. The ledg
 (sync.schema_migrations) holds each applied file's SHA-256: a run applies only files the
 ledger lacks, a run with nothing new reads the ledger and executes no DDL (no lock on the
 church's tables, so the church application's own writes are never blocked by a sync), and
-an applied file whose text changed is an error: add a new file instead.
+an applied file whose text changed is an error: add a new file instead. A migration waits
+at most its lock timeout for a table another session holds (a church application's long
+transaction), then fails with an error naming that session.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import logging
 import psycopg
 from psycopg.pq import TransactionStatus
 
-from pco_sync import sqlfiles
+from pco_sync import limits, sqlfiles
 from pco_sync.errors import MigrationError
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,17 @@ log = logging.getLogger(__name__)
 def connect(url: str, **kw) -> psycopg.Connection:
     """A psycopg connection from a URL (tests and dev tooling; tasks use PostgresHook)."""
     return psycopg.connect(url, **kw)
+
+
+def set_timeouts(conn: psycopg.Connection, statement_timeout: float = limits.STATEMENT_TIMEOUT,
+                 lock_timeout: float = 0) -> None:
+    """The session's statement timeout and lock timeout, in seconds (0: none)."""
+    idle = conn.info.transaction_status == TransactionStatus.IDLE
+    conn.execute(sqlfiles.read("church_db/timeouts.sql"),
+                 {"statement_ms": str(int(statement_timeout * 1000)),
+                  "lock_ms": str(int(lock_timeout * 1000))})
+    if idle and not conn.autocommit:
+        conn.commit()
 
 
 def use_run(conn: psycopg.Connection, run_id: str) -> None:
@@ -69,21 +82,47 @@ def _pending(conn: psycopg.Connection, files) -> list[tuple[str, str, str]]:
     return [f for f in files if f[0] not in applied]
 
 
-def apply_migrations(conn: psycopg.Connection) -> list[str]:
+def apply_migrations(conn: psycopg.Connection,
+                     lock_timeout: float = limits.LOCK_TIMEOUT) -> list[str]:
     """Apply the migrations this database has not applied yet; the names applied (none:
-    nothing was executed but reads of the ledger)."""
+    nothing was executed but reads of the ledger). A table lock not had within
+    `lock_timeout` seconds (0: wait) is a MigrationError naming who holds it; nothing of
+    the migrations is applied then."""
     files = migrations()
     with conn.transaction():
         if not _pending(conn, files):
             return []
-    with conn.transaction():
-        conn.execute(sqlfiles.read("church_db/migration_lock.sql"))
-        pending = _pending(conn, files)  # again under the lock: another task may have applied them
-        if pending:
-            conn.execute(sqlfiles.read("church_db/ledger_create.sql"))
-        for name, checksum, text in pending:
-            conn.execute(text)
-            conn.execute(sqlfiles.read("church_db/ledger_record.sql"),
-                         {"filename": name, "checksum": checksum})
-            log.info("applied migration %s", name)
+    name = None
+    try:
+        with conn.transaction():
+            conn.execute(sqlfiles.read("church_db/migration_lock.sql"))
+            pending = _pending(conn, files)  # again under the lock: another task may have applied them
+            if pending:
+                conn.execute(sqlfiles.read("church_db/ledger_create.sql"))
+            # Only now: waiting for another task's migrations above is not a lock to give up on.
+            conn.execute(sqlfiles.read("church_db/local_lock_timeout.sql"),
+                         {"lock_ms": str(int(lock_timeout * 1000))})
+            for name, checksum, text in pending:
+                conn.execute(text)
+                conn.execute(sqlfiles.read("church_db/ledger_record.sql"),
+                             {"filename": name, "checksum": checksum})
+                log.info("applied migration %s", name)
+    except psycopg.errors.LockNotAvailable:
+        raise MigrationError(f"migration {name} could not lock a table within {lock_timeout:g} "
+                             f"s; nothing was applied. {_holders(conn)} The next run tries "
+                             "again; end or commit that transaction (or raise the Variable "
+                             "pco_sync_lock_timeout).") from None
     return [name for name, _, _ in pending]
+
+
+def _holders(conn: psycopg.Connection) -> str:
+    """Who holds locks on our schemas' tables, said for an operator."""
+    with conn.transaction():
+        rows = conn.execute(sqlfiles.read("church_db/lock_holders.sql")).fetchall()
+    if not rows:
+        return "The session in the way has ended since."
+    said = [f"pid {pid} (user {user}, application {app or '-'}, from {addr or 'local'}, "
+            f"{state}, in a transaction since {str(since)[:19] if since else '-'}, holding "
+            f"{tables}; last statement: {query})"
+            for pid, user, app, addr, state, since, query, tables in rows]
+    return "In the way: " + "; ".join(said) + "."

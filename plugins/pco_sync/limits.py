@@ -52,3 +52,11 @@ WEBHOOK_BACKLOG_SECONDS = 120
 STAGING_KEEP_RUNS = 288
 RETENTION_DAYS = 30
 RETENTION_BATCH = 5000
+
+# Timeouts on the church database (defaults of the Variables pco_sync_statement_timeout and
+# pco_sync_lock_timeout, in seconds): no statement of a task runs longer than
+# STATEMENT_TIMEOUT (a runaway plan fails the task, whose retry starts over), and a
+# migration waits at most LOCK_TIMEOUT for a table the church application holds, then fails
+# naming the session in its way, instead of waiting (and making everyone wait) forever.
+STATEMENT_TIMEOUT = 1800
+LOCK_TIMEOUT = 60

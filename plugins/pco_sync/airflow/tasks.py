@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 # churches.yaml, else all. A church without Services sets it without touching code. Manual
 # runs use their `resources` Param.
 RESOURCES_VARIABLE = "pco_sync_resources"
+# Seconds (defaults in pco_sync.limits): the longest statement of a task, and how long a
+# migration waits for a table lock before it fails naming the session in its way.
+STATEMENT_TIMEOUT_VARIABLE = "pco_sync_statement_timeout"
+LOCK_TIMEOUT_VARIABLE = "pco_sync_lock_timeout"
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,28 @@ class SyncRun:
         return list(self.church.resources or resources.RESOURCES)
 
     def church_db(self):
-        return church_db(self.church.church_db_conn_id)
+        """The church database, every statement under the church's statement timeout."""
+        from pco_sync import limits
+
+        return church_db(self.church.church_db_conn_id,
+                         self.seconds(STATEMENT_TIMEOUT_VARIABLE, limits.STATEMENT_TIMEOUT))
+
+    def seconds(self, name: str, default: float) -> float:
+        """The church's Variable `name` as seconds (unset: `default`); SettingsError names
+        the Variable and the value."""
+        from pco_sync.errors import SettingsError
+
+        name = self.church.variable(name)
+        raw = variable(name)
+        if raw is None or not str(raw).strip():
+            return default
+        try:
+            value = float(str(raw).strip())
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise SettingsError(f"{name} must be a number of seconds (0: no limit), not {raw!r}")
+        return value
 
     def pco_client(self):
         return pco_client(self.church.pco_conn_id)
@@ -96,11 +121,22 @@ def variable(name: str):
     return Variable.get(name, default=None)
 
 
-def church_db(conn_id: str):
-    """A psycopg connection to a church database (its Airflow connection)."""
+def church_db(conn_id: str, statement_timeout: float | None = None):
+    """A psycopg connection to a church database (its Airflow connection), its statements
+    under `statement_timeout` seconds (None: pco_sync.limits' default; 0: none)."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    return PostgresHook(postgres_conn_id=conn_id).get_conn()
+    from pco_sync import church_db as database
+    from pco_sync import limits
+
+    conn = PostgresHook(postgres_conn_id=conn_id).get_conn()
+    try:
+        database.set_timeouts(conn, limits.STATEMENT_TIMEOUT if statement_timeout is None
+                              else statement_timeout)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def pco_client(conn_id: str):
@@ -131,9 +167,12 @@ def ensure_schema(**context) -> list[str]:
     """Apply the migrations this database lacks (none: no DDL at all)."""
     from pco_sync import church_db as database
 
+    from pco_sync import limits
+
     run = SyncRun.of(context)
     with fail_fast(), run.church_db() as conn:
-        applied = database.apply_migrations(conn)
+        applied = database.apply_migrations(
+            conn, run.seconds(LOCK_TIMEOUT_VARIABLE, limits.LOCK_TIMEOUT))
     log.info("migrations applied: %s", ", ".join(applied) or "none (up to date)")
     return applied
 

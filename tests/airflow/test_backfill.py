@@ -44,7 +44,9 @@ def synced_db():
     with scratch_database("pco_sync_backfill") as url:
         with church_db.connect(url) as conn:
             church_db.apply_migrations(conn)
-            conn.execute("INSERT INTO sync.full_syncs (stream, run_id) VALUES ('people', 'earlier')")
+            # every resource was read whole once (a first sync reads them all, scheduled or not)
+            conn.execute("INSERT INTO sync.full_syncs (stream, run_id) SELECT s, 'earlier' "
+                         "FROM unnest(%s::text[]) AS s", (list(resources.STREAMS),))
             conn.commit()
         yield url
 

@@ -32,6 +32,10 @@ Figures:
 - churches.cpu_seconds_per_run: CPU the whole deployment (workers with their task
   processes, scheduler, DAG processor, API server) spent per run, against what one run may
   cost for all churches to fit in real time: cores x 900 s / churches (target <= 1.0).
+- churches.parse_seconds_1000: one parse of the slowest sync DAG file (dags/pco_sync.py and
+  its shards) with a churches file of 1,000 churches, each file in a fresh process as the
+  DAG processor parses it, against Airflow's default dagbag_import_timeout of 30 s (target
+  <= 0.2). Measured first, without the deployment.
 
 The README turns these into workers per 100 and per 1,000 churches. Environment:
 PCO_SYNC_BENCH_CHURCHES (20), PCO_SYNC_BENCH_CHURCH_PEOPLE (200),
@@ -107,7 +111,51 @@ def _recreate(server: str, name: str) -> str:
     return devdb.ensure_database(server, name)
 
 
+PARSE_CHURCHES = 1000
+IMPORT_TIMEOUT = 30.0  # Airflow's default [core] dagbag_import_timeout
+PARSE = """
+import sys, time
+from airflow.dag_processing.dagbag import DagBag
+import pco_sync.airflow.sync_dag
+began = time.perf_counter()
+bag = DagBag(dag_folder=sys.argv[1])
+print(time.perf_counter() - began, len(bag.dags), len(bag.import_errors))
+"""
+
+
+def parse_figure(n: int = PARSE_CHURCHES) -> dict[str, dict]:
+    """churches.parse_seconds_1000: the slowest sync DAG file's parse with `n` churches."""
+    workdir = Path(tempfile.mkdtemp(prefix="pco-sync-bench-parse-"))
+    file = workdir / "churches.yaml"
+    file.write_text("churches:\n" + "".join(f"  - slug: church_{i:04d}\n" for i in range(n)))
+    env = {**church.env(), "PCO_SYNC_CHURCHES_FILE": str(file),
+           "AIRFLOW_HOME": str(workdir / "airflow")}
+    dags = church.ROOT / "dags"
+    times, built = {}, 0
+    for path in [dags / "pco_sync.py", *sorted(dags.glob("pco_sync_shard_*.py"))]:
+        out = subprocess.run([sys.executable, "-c", PARSE, str(path)], env=env, cwd=church.ROOT,
+                             capture_output=True, text=True, timeout=600)
+        if out.returncode != 0:
+            raise RuntimeError(f"churches: parsing {path.name} failed: {out.stderr[-2000:]}")
+        seconds, count, errors = out.stdout.split()[-3:]
+        if int(errors):
+            raise RuntimeError(f"churches: {path.name} has import errors with {n} churches")
+        times[path.name], built = float(seconds), built + int(count)
+    slowest = max(times, key=times.get)
+    print(f"churches: {n} churches over {len(times)} sync DAG files ({built} DAGs): slowest "
+          f"parse {times[slowest]:.2f} s ({slowest}), all {sum(times.values()):.1f} s",
+          flush=True)
+    return {f"churches.parse_seconds_{n}": {"value": round(times[slowest], 2),
+                                             "bound": IMPORT_TIMEOUT, "target": 0.2,
+                                             "unit": "s"}}
+
+
 def run() -> dict[str, dict]:
+    parsed = parse_figure()
+    return {**parsed, **deployment_figures()}
+
+
+def deployment_figures() -> dict[str, dict]:
     cfg = deployment_settings()
     missing = [m for m in (celery.check_broker(cfg.broker), celery.check_metadata(cfg.metadata)) if m]
     if missing:

@@ -63,21 +63,11 @@ alerts; 4 failed runs in a row pause the DAG.
 """
 from __future__ import annotations
 
-from airflow.sdk import get_parsing_context
-
-from pco_sync import churches
 from pco_sync.airflow import sync_dag
 
-# One DAG per church of churches.yaml (without the file: the one DAG pco_sync). Each is a
-# module global, where the DAG processor looks for DAGs; a church taken out of the file is
-# gone from the next parse (its runs and its database stay). A task's process parses this
-# file for its own DAG only: it builds that one, not every church's.
-# A broken entry of the file is that church's alone: its DAG fails at once saying why.
-_running = get_parsing_context().dag_id
-_churches, _broken = churches.read()
-for _church in _churches:
-    if _running in (None, _church.dag_id):
-        globals()[_church.dag_id] = sync_dag.built(_church, __doc__)
-for _entry in _broken:
-    if _running in (None, _entry.dag_id):
-        globals()[_entry.dag_id] = sync_dag.build_broken(_entry, __doc__)
+# One DAG per church of churches.yaml (without the file: the one DAG pco_sync), spread over
+# this file and dags/pco_sync_shard_<k>.py by a stable hash of the slug, so that no parse
+# builds more than a share of 1,000 churches; this file holds shard 0 and the default
+# church. A church taken out of the file is gone from the next parse (its runs and database
+# stay); a broken entry is that church's alone: its DAG fails at once saying why.
+sync_dag.build_file(globals(), 0, __doc__)

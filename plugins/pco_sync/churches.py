@@ -181,6 +181,14 @@ def by_dag_id(dag_id: str, churches: list[Church] | None = None) -> Church | Non
     return next((c for c in churches or load() if c.dag_id == dag_id), None)
 
 
+def shard(slug: str | None, shards: int) -> int:
+    """Which of `shards` DAG files builds this church's DAG: from the slug alone, the same on
+    every parse and machine (0 for the default church and an entry without a slug)."""
+    if not slug or slug == DEFAULT_SLUG:
+        return 0
+    return int(hashlib.sha256(f"file:{slug}".encode()).hexdigest(), 16) % shards
+
+
 def stable_offset(slug: str) -> int:
     """A minute 0-14 from the slug alone: the same on every parse and every machine."""
     return int(hashlib.sha256(slug.encode()).hexdigest(), 16) % INTERVAL_MINUTES

@@ -29,9 +29,15 @@ churches:
 """
 
 
+def sync_files() -> list[Path]:
+    """The DAG files of the sync DAGs: dags/pco_sync.py and its shards."""
+    return [DAGS / "pco_sync.py", *sorted(DAGS.glob("pco_sync_shard_*.py"))]
+
+
 def dagbag(file: Path, text: str | None, monkeypatch):
-    """The sync DAGs of dags/pco_sync.py with `text` as the churches file (None: no file);
-    the webhooks DAGs per church are tests/webhooks/test_per_church.py's."""
+    """The sync DAGs of every sync DAG file (dags/pco_sync.py and its shards), as one bag,
+    with `text` as the churches file (None: no file); the webhooks DAGs per church are
+    tests/webhooks/test_per_church.py's."""
     from airflow.dag_processing.dagbag import DagBag
 
     if text is None:
@@ -39,7 +45,11 @@ def dagbag(file: Path, text: str | None, monkeypatch):
     else:
         file.write_text(text)
     monkeypatch.setenv(churches.ENV_FILE, str(file))
-    return DagBag(dag_folder=str(DAGS / "pco_sync.py"))
+    bags = [DagBag(dag_folder=str(path)) for path in sync_files()]
+    for other in bags[1:]:
+        bags[0].dags.update(other.dags)
+        bags[0].import_errors.update(other.import_errors)
+    return bags[0]
 
 
 @pytest.fixture
@@ -178,8 +188,30 @@ def test_a_file_that_is_no_list_of_churches_is_an_import_error(tmp_path, monkeyp
                                                                 message):
     bag = dagbag(tmp_path / "churches.yaml", text, monkeypatch)
     assert bag.dags == {}
-    [error] = bag.import_errors.values()
-    assert "ChurchesFileError" in error and message in error, error[-600:]
+    errors = list(bag.import_errors.values())  # one per sync DAG file
+    assert len(errors) == len(sync_files())
+    assert all("ChurchesFileError" in e and message in e for e in errors), errors[0][-600:]
+
+
+def test_the_churches_are_spread_over_the_sync_dag_files_by_slug(tmp_path, monkeypatch):
+    """Each church is built by exactly one file, always the same one; no file builds much
+    more than its share (one parse stays short at 1,000 churches: make bench)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from pco_sync.airflow import sync_dag
+
+    file = tmp_path / "churches.yaml"
+    file.write_text("churches:\n" + "".join(f"  - slug: c{i:03d}\n" for i in range(200)))
+    monkeypatch.setenv(churches.ENV_FILE, str(file))
+    per_file = {path.name: set(DagBag(dag_folder=str(path)).dags) for path in sync_files()}
+    assert len(per_file) == sync_dag.SHARDS
+    every = [d for dags in per_file.values() for d in dags]
+    assert sorted(every) == sorted(f"pco_sync__c{i:03d}" for i in range(200))  # once each
+    assert max(len(d) for d in per_file.values()) < 2 * 200 / sync_dag.SHARDS
+    for name, dags in per_file.items():
+        shard = 0 if name == "pco_sync.py" else int(name.removesuffix(".py").rsplit("_", 1)[1])
+        assert {churches.shard(d.removeprefix("pco_sync__"), sync_dag.SHARDS)
+                for d in dags} <= {shard}
 
 
 # ---- what a task of a church reads at run time ----------------------------------------------

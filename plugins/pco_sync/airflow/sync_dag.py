@@ -1,12 +1,21 @@
-"""The sync DAG of one church, as dags/pco_sync.py builds one per church of churches.yaml
-(pco_sync.churches): its id, schedule, pool, Params, tags and docs. The task bodies are
-pco_sync.airflow.tasks; each finds its church again from the DAG id at run time.
+"""The sync DAG of one church, one per church of churches.yaml (pco_sync.churches): its id,
+schedule, pool, Params, tags and docs. The task bodies are pco_sync.airflow.tasks; each
+finds its church again from the DAG id at run time.
+
+The churches' DAGs are spread over SHARDS DAG files (dags/pco_sync.py, which also holds the
+default church, and dags/pco_sync_shard_<k>.py) by a stable hash of the slug: one parse of
+a file builds about 1/SHARDS of the churches, so at 1,000 churches no parse comes near
+Airflow's dagbag_import_timeout, and a church never moves to another file.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronDataIntervalTimetable, Param, TaskGroup, chain, dag, task
+import ast
+from pathlib import Path
+
+from airflow.sdk import (CronDataIntervalTimetable, Param, TaskGroup, chain, dag,
+                         get_parsing_context, task)
 
 from pco_sync import churches
 from pco_sync.airflow import alerts, tasks
@@ -17,6 +26,27 @@ from pco_sync.push.settings import VARIABLES, PushSettings
 
 RESOURCE_NAMES = list(RESOURCES)
 DEFAULT_CRON = "*/15 * * * *"
+SHARDS = 8  # dags/pco_sync.py (shard 0) and dags/pco_sync_shard_1.py ... _7.py
+
+
+def build_file(namespace: dict, shard: int, module_doc: str) -> None:
+    """The DAGs of one sync DAG file, as module globals (where the DAG processor looks): its
+    shard's churches, a broken entry's DAG (it fails at once saying why) for its shard's
+    broken entries. A task's process builds only its own DAG."""
+    running = get_parsing_context().dag_id
+    usable, broken = churches.read()
+    for church in usable:
+        if churches.shard(church.slug, SHARDS) == shard and running in (None, church.dag_id):
+            namespace[church.dag_id] = built(church, module_doc)
+    for entry in broken:
+        if churches.shard(entry.slug, SHARDS) == shard and running in (None, entry.dag_id):
+            namespace[entry.dag_id] = build_broken(entry, module_doc)
+
+
+def main_doc(dag_file: str) -> str:
+    """The docs every sync DAG shows: dags/pco_sync.py's docstring, read beside `dag_file`."""
+    return ast.get_docstring(ast.parse(Path(dag_file).with_name("pco_sync.py").read_text(
+        encoding="utf-8"))) or ""
 
 
 @task

@@ -52,3 +52,12 @@ def conflict_and_review(db, db_url, sim):
     rid = value(db, "SELECT id FROM sync.match_review WHERE resolved_at IS NULL AND pco_id = %s",
                 sam["id"])
     return client, ann, cid, rid, twins
+
+
+def odd_email_person(sim) -> str:
+    """A PCO person whose one email fails its check ("two@@..."): a quarantined contact."""
+    odd = sim.store.insert("people", {"first_name": "Odd", "last_name": "Email",
+                                      "status": "active", "child": False})["id"]
+    sim.store.insert("emails", {"person_id": odd, "address": "two@@example.org",
+                                "location": "Home", "primary": True, "blocked": False})
+    return odd

@@ -11,6 +11,7 @@ from pco_sync.retention.clean import Retention, clean
 from pco_sync.review import actions, queries
 from pipeline import seed_people, sync
 from push_helpers import DEFAULT, client_for, push_people, value
+from review_helpers import odd_email_person
 
 ONE_RUN = Retention(keep_runs=1)
 
@@ -63,10 +64,7 @@ def test_keep_runs_keeps_the_copies_of_that_many_runs(db, db_url, sim):
 
 def test_push_review_and_check_again_still_work_after_a_clean_up(db, db_url, sim):
     ids = seed_people(sim, 3)
-    odd = sim.store.insert("people", {"first_name": "Odd", "last_name": "Email",
-                                      "status": "active", "child": False})["id"]
-    sim.store.insert("emails", {"person_id": odd, "address": "two@@example.org",
-                                "location": "Home", "primary": True, "blocked": False})
+    odd = odd_email_person(sim)
     sync(sim, db_url, "run-1", ("people",))
     db.commit()
     (qid,) = [q["id"] for q in queries.items(db, "quarantine")]

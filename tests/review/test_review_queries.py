@@ -10,7 +10,7 @@ from pco_sync.errors import ReviewError
 from pco_sync.review import actions, queries
 from pipeline import sync
 from push_helpers import value
-from review_helpers import conflict_and_review
+from review_helpers import conflict_and_review, odd_email_person
 
 BASE = "/pco-sync/review/pco_sync"
 
@@ -110,10 +110,7 @@ def test_what_the_database_refuses_is_a_clear_error_and_changes_nothing(db, open
 
 
 def test_check_again_revalidates_the_staged_record(db, db_url, sim):
-    odd = sim.store.insert("people", {"first_name": "Odd", "last_name": "Email",
-                                      "status": "active", "child": False})["id"]
-    sim.store.insert("emails", {"person_id": odd, "address": "two@@example.org",
-                                "location": "Home", "primary": True, "blocked": False})
+    odd = odd_email_person(sim)
     sync(sim, db_url, "run-1", ("people",))
     db.commit()
     (qid,) = [q["id"] for q in queries.items(db, "quarantine")]

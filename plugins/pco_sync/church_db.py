@@ -82,6 +82,13 @@ def _pending(conn: psycopg.Connection, files) -> list[tuple[str, str, str]]:
     return [f for f in files if f[0] not in applied]
 
 
+def pending_migrations(conn: psycopg.Connection) -> list[str]:
+    """The migrations this database has not applied yet (all of them before the first run):
+    what the next run's ensure_schema applies. Reads only."""
+    with conn.transaction():
+        return [name for name, _, _ in _pending(conn, migrations())]
+
+
 def apply_migrations(conn: psycopg.Connection,
                      lock_timeout: float = limits.LOCK_TIMEOUT) -> list[str]:
     """Apply the migrations this database has not applied yet; the names applied (none:

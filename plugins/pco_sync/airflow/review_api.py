@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from contextlib import closing
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
@@ -67,10 +68,55 @@ def _webhook_backlog(conn) -> dict | None:
     return backlog if inbox.building_up(backlog) else None
 
 
+def _not_synced(dag_id: str, conn) -> HTMLResponse | None:
+    """The page saying the church database is not ready yet (no run yet, or migrations its
+    next run applies); None when the page can be read."""
+    from pco_sync import church_db
+    from pco_sync.airflow import review_page
+
+    from pco_sync.errors import MigrationError
+
+    try:
+        pending = church_db.pending_migrations(conn)
+    except MigrationError as exc:  # code and database disagree: the runs fail saying the same
+        raise HTTPException(409, str(exc)) from None
+    if not pending:
+        return None
+    applied_any = len(pending) < len(church_db.migrations())
+    return HTMLResponse(review_page.render_not_synced(dag_id, pending, applied_any))
+
+
+def _ready(dag_id: str, conn) -> None:
+    """The JSON API's answer before the church database is ready: 409, saying why."""
+    from pco_sync import church_db
+
+    if church_db.pending_migrations(conn):
+        raise HTTPException(409, f"the church database of {dag_id} is not ready: its next run "
+                                 "creates or updates the schema (nothing has run yet, or the "
+                                 "code was upgraded since)")
+
+
+def same_origin(request: Request) -> None:
+    """Refuse (403) a state-changing request a browser sent from another site. Airflow's
+    login cookie goes with every request the browser makes to the deployment, a form or
+    script of another site included; the page's own requests name the deployment as their
+    Origin (or Referer). A client with a bearer token and no cookie has nothing to forge."""
+    if "authorization" in request.headers and not request.cookies:
+        return
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    own = {h.strip().lower() for h in (request.headers.get("host", ""),
+                                       request.headers.get("x-forwarded-host", ""))
+           if h.strip()}
+    if source in ("", "null") or urlsplit(source).netloc.lower() not in own:
+        raise HTTPException(403, "refused: this request did not come from this deployment's "
+                                 "own pages (its Origin or Referer names another site)")
+
+
 def router(url_prefix: str) -> APIRouter:
     read = [Depends(requires_access_dag("GET"))]
-    edit = [Depends(requires_access_dag("PUT"))]
-    start = [Depends(requires_access_dag("POST", DagAccessEntity.RUN))]
+    # The origin first: a forged request is refused before anything else is looked at.
+    edit = [Depends(same_origin), Depends(requires_access_dag("PUT"))]
+    start = [Depends(same_origin), Depends(requires_access_dag("POST", DagAccessEntity.RUN))]
     api = APIRouter(prefix=PREFIX)
     landing = APIRouter()
 
@@ -100,6 +146,9 @@ def router(url_prefix: str) -> APIRouter:
         from pco_sync.review import queries
 
         with _church_db(dag_id) as conn:
+            waiting = _not_synced(dag_id, conn)
+            if waiting is not None:
+                return waiting
             counts = queries.counts(conn)
             if kind is None:  # open on the first kind that needs someone
                 kind = next((k for k, _, _ in queries.KINDS if counts.get(k)), "conflicts")
@@ -123,6 +172,9 @@ def router(url_prefix: str) -> APIRouter:
         from pco_sync.review import queries
 
         with _church_db(dag_id) as conn:
+            waiting = _not_synced(dag_id, conn)
+            if waiting is not None:
+                return waiting
             rows = queries.history(conn, entity, local_id, pco_id)
         what = f"{entity} {local_id or pco_id}" if entity else "every record"
         return HTMLResponse(review_page.render_history(base(dag_id), dag_id, rows, what))
@@ -144,6 +196,7 @@ def router(url_prefix: str) -> APIRouter:
         from pco_sync.review import queries
 
         with _church_db(dag_id) as conn:
+            _ready(dag_id, conn)
             try:
                 rows = queries.items(conn, kind, **dict(request.query_params))
             except ValueError as exc:
@@ -155,6 +208,7 @@ def router(url_prefix: str) -> APIRouter:
         from pco_sync.review import queries
 
         with _church_db(dag_id) as conn:
+            _ready(dag_id, conn)
             return queries.counts(conn)
 
     @api.get("/api/history", dependencies=read)
@@ -163,6 +217,7 @@ def router(url_prefix: str) -> APIRouter:
         from pco_sync.review import queries
 
         with _church_db(dag_id) as conn:
+            _ready(dag_id, conn)
             return json.loads(json.dumps(queries.history(conn, entity, local_id, pco_id),
                                          default=str))
 
@@ -172,6 +227,7 @@ def router(url_prefix: str) -> APIRouter:
 
         kind, action = body.get("kind"), body.get("action")
         with _church_db(dag_id) as conn:
+            _ready(dag_id, conn)
             try:
                 log_ids = actions.act(conn, kind, action, body.get("ids") or [],
                                       user.get_name(), body.get("value"))

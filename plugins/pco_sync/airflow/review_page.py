@@ -101,6 +101,22 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
                  head + f"<nav class='tabs'>{tabs}</nav>" + body)
 
 
+def render_not_synced(dag_id: str, pending: list[str], applied_any: bool) -> str:
+    """The page of a church whose database the sync has not prepared yet: before its first
+    run (no church schema), or after an upgrade whose migrations its next run applies."""
+    if applied_any:
+        text = (f"This deployment's code brings {len(pending)} change{'s' if len(pending) != 1 else ''}"
+                f" to the church database ({escape(', '.join(pending))}) that the next run of "
+                f"<b>{escape(dag_id)}</b> applies. This page shows what needs a person once it "
+                "has.")
+    else:
+        text = (f"Nothing has run yet for this church: the first run of <b>{escape(dag_id)}"
+                "</b> creates the church schema and pulls everything from PCO. Start it with "
+                "Trigger on the DAG's page (or wait for its schedule); what needs a person "
+                "shows here after it.")
+    return _page(f"PCO Sync ({escape(dag_id)})", "", f"<p class='notice'>{text}</p>")
+
+
 def render_churches(churches: list[tuple[str, str, str]],
                     broken: list[tuple[str, str]] = ()) -> str:
     """The menu's page when the deployment serves several churches: (name, DAG id, page),

@@ -247,6 +247,43 @@ def test_policies_and_sync_now(db, server):
     assert run["triggering_user_name"] == "editor"
 
 
+def test_a_post_from_another_site_with_the_login_cookie_is_refused(db, server):
+    """The login cookie goes with any request a browser makes, a forged form of another site
+    included: the Origin decides. The same cookie from the page's own origin is accepted."""
+    base, headers, _ = server
+    token = headers["editor"]["Authorization"].split()[1]
+    policy = f"{base}{PAGE}/api/policy"
+
+    def saved():
+        got = requests.get(f"{base}/api/v2/variables/pco_sync_conflict_policy",
+                           headers=headers["admin"], timeout=30)
+        return json.loads(got.json()["value"]) if got.status_code == 200 else None
+
+    before = saved()
+    for origin in ({"Origin": "https://evil.example"},
+                   {"Referer": "https://evil.example/page"}, {}):
+        forged = requests.put(policy, json={"names": "local_wins"}, timeout=30,
+                              cookies={"_token": token}, headers=origin)
+        assert forged.status_code == 403, (origin, forged.text)
+        assert "did not come from this deployment" in forged.text
+        started = requests.post(f"{base}{PAGE}/api/sync-now", json={}, timeout=30,
+                                cookies={"_token": token}, headers=origin)
+        assert started.status_code == 403
+    assert saved() == before
+    runs = requests.get(f"{base}/api/v2/dags/pco_sync/dagRuns", headers=headers["admin"],
+                        timeout=30).json()
+
+    own = requests.put(policy, json={"names": "local_wins"}, timeout=30,
+                       cookies={"_token": token}, headers={"Origin": base})
+    assert own.status_code == 200, own.text
+    assert saved() == {"names": "local_wins"}
+    after = requests.get(f"{base}/api/v2/dags/pco_sync/dagRuns", headers=headers["admin"],
+                         timeout=30).json()
+    assert after["total_entries"] == runs["total_entries"]  # the forged Sync now started none
+    restored = requests.put(policy, json=before or {}, headers=headers["editor"], timeout=30)
+    assert restored.status_code == 200 and saved() == (before or {})
+
+
 def chromium() -> str:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         if path := shutil.which(name):

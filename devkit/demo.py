@@ -19,7 +19,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from devkit import devdb
+from devkit import devdb, local_airflow
 
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW_HOME = Path(os.environ.get("PCO_SYNC_DEMO_AIRFLOW_HOME", ROOT / ".local" / "airflow-demo"))
@@ -127,13 +127,14 @@ def main() -> int:
 
     print(f"\nDAG run {result['run_id']} succeeded. What it did:\n")
     print(summary.table(result["summary"]))
+    ui = f"http://localhost:{local_airflow.api_port(os.environ)}"
     print(f"""
 Where to look next:
   - the whole run's output:       {LOG.relative_to(ROOT)}
   - the church data:               psql "{url}" -c 'select * from church.people limit 10'
   - quarantined records (why):     sync.quarantine    ambiguous matches: sync.match_review
   - conflicts (local vs PCO):      sync.conflicts
-  - scheduled syncs in a UI:       make airflow   (then http://localhost:8080; it runs on
+  - scheduled syncs in a UI:       make airflow   (then {ui}; it runs on
                                    its own data, so this demo's run is not listed there)
   - what needs a person:           the PCO Sync page in that UI's menu (conflicts, matches,
                                    quarantine, push failures: each settled with a button)

@@ -1,5 +1,6 @@
 """make airflow: a standalone Airflow (UI, scheduler, DAG processor) on the embedded defaults,
-so the 15-minute schedule runs and can be watched at http://localhost:8080.
+so the 15-minute schedule runs and can be watched at http://localhost:8080
+(AIRFLOW__API__PORT moves the UI, the API and the tasks' execution API together).
 
 - church database: AIRFLOW_CONN_CHURCH_DB when set, else the embedded PostgreSQL ('church'),
   stored as the connection church_db;
@@ -122,6 +123,10 @@ def prepare(home: str | Path | None = None, *, env: dict | None = None,
     env["PCO_SYNC_AIRFLOW_HOME"] = str(home)
     # Should the DAG not be in the metadata DB yet, it is created unpaused.
     env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "False"
+    # Tasks report to the API server's execution API: where it listens (Airflow derives it
+    # from [api] base_url, which stays at :8080 when only the port is moved).
+    env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+                   f"http://127.0.0.1:{api_port(env)}/execution/")
     # The Test button of Admin > Connections (off in Airflow by default).
     env.setdefault("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")
     # bin/airflow migrates the metadata DB the first time.
@@ -150,9 +155,14 @@ def _prepare_here() -> int:
     return 0
 
 
+def api_port(env: dict) -> int:
+    """The API server's (and UI's) port: AIRFLOW__API__PORT, else Airflow's 8080."""
+    return int(env.get("AIRFLOW__API__PORT") or 8080)
+
+
 def receiver_url(env: dict) -> str:
     """The local webhook receiver of the default church, on the API server's port."""
-    return f"http://127.0.0.1:{env.get('AIRFLOW__API__PORT') or 8080}/pco-sync/webhooks/default"
+    return f"http://127.0.0.1:{api_port(env)}/pco-sync/webhooks/default"
 
 
 def subscribe_simulator(env: dict, sim_url: str) -> None:
@@ -215,7 +225,7 @@ def main() -> int:
         if sim is not None:
             subscribe_simulator(env, f"http://127.0.0.1:{SIM_PORT}")
         home = env["PCO_SYNC_AIRFLOW_HOME"]
-        print("Airflow standalone: UI on http://localhost:8080 (user admin; password in "
+        print(f"Airflow standalone: UI on http://localhost:{api_port(env)} (user admin; password in "
               f"{home}/simple_auth_manager_passwords.json.generated). Ctrl-C stops it.",
               flush=True)
         standalone = subprocess.Popen([str(ROOT / "bin" / "airflow"), "standalone"], env=env)

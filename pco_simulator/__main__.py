@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import urllib.error
@@ -43,13 +44,19 @@ def _positive(kind):
     return parse
 
 
+def default_port() -> int:
+    """PCO_SYNC_SIM_PORT (make airflow's simulator port), else 8765."""
+    return int(os.environ.get("PCO_SYNC_SIM_PORT") or 8765)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pco_simulator", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="serve the simulated PCO API until stopped")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
+    s.add_argument("--port", type=int, default=default_port(),
+                   help="port (default PCO_SYNC_SIM_PORT, else 8765; 0 picks one)")
     s.add_argument("--people", type=int, default=2000,
                    help="generate a church of N people, households, groups, events and "
                         "teams in proportion (default 2000; 0 for an empty account)")
@@ -87,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, metavar="FILE")
 
     a = sub.add_parser("admin", help="act on a running simulator through its admin API")
-    a.add_argument("--url", default="http://127.0.0.1:8765", help="the simulator's base URL")
+    a.add_argument("--url", default=f"http://127.0.0.1:{default_port()}",
+                   help="the simulator's base URL (default: port PCO_SYNC_SIM_PORT, else 8765)")
     acts = a.add_subparsers(dest="action", required=True)
     r = acts.add_parser("reset", help="wipe the data and optionally generate anew")
     r.add_argument("--people", type=int, default=0)

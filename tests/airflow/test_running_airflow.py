@@ -56,13 +56,15 @@ def test_triggers_settings_and_the_test_button_on_a_running_airflow():
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # only the runs this test makes
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/"})
+            # Only the port: make airflow's preparation points the tasks' execution API at it.
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())})
         # The demo's state: the DAG known to the metadata DB, and paused.
         airflow(base_env, "dags", "reserialize")
         airflow(base_env, "dags", "pause", "pco_sync")
         env = local_airflow.prepare(AIRFLOW_HOME, env=base_env, church_database=church,
                                     sim_port=int(sim.url.rsplit(":", 1)[1]))
+        assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == \
+            f"http://127.0.0.1:{port}/execution/"
         stored = printed_json(airflow(env, "connections", "get", "church_db", "-o", "json"))
         assert stored[0]["conn_type"] == "postgres"
         assert stored[0]["schema"] == church

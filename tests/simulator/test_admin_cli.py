@@ -370,3 +370,14 @@ def test_admin_staff_edits(sim, pco):
     admin(sim, "GET", "/records/nope/1", status=404)
     admin(sim, "PATCH", "/config", {"rate_limit": 0}, status=400)
     admin(sim, "PATCH", "/config", {"secret": "x"}, status=400)
+
+
+def test_the_commands_default_to_the_port_make_airflow_gives_the_simulator(monkeypatch):
+    from pco_simulator.__main__ import build_parser
+
+    monkeypatch.setenv("PCO_SYNC_SIM_PORT", "9871")
+    parser = build_parser()
+    assert parser.parse_args(["admin", "reset"]).url == "http://127.0.0.1:9871"
+    assert parser.parse_args(["serve"]).port == 9871
+    monkeypatch.delenv("PCO_SYNC_SIM_PORT")
+    assert build_parser().parse_args(["admin", "reset"]).url == "http://127.0.0.1:8765"

@@ -109,9 +109,18 @@ def test_settled_rows_go_by_age_open_ones_stay(db, db_url, sim):
                "('r1', 'group_memberships', 'g1', 'ok', 1, 1, now() - interval '50 days'), "
                "('r2', 'group_memberships', 'g1', 'ok', 1, 1, now() - interval '45 days'), "
                "('r1', 'group_memberships', 'g2', 'ok', 1, 1, now() - interval '50 days')")
+    db.execute("INSERT INTO sync.quality_results (run_id, stream, frame, suite, success, "
+               "statistics, result, validated_at) VALUES "
+               "('old', 'people', 'f', 's', false, '{}', '{}', now() - interval '40 days'), "
+               "('open', 'people', 'f', 's', false, '{}', '{}', now() - interval '40 days'), "
+               "('new', 'people', 'f', 's', true, '{}', '{}', now() - interval '2 days')")
     db.commit()
     counts = clean(db, "run-now", Retention(keep_runs=1, keep_days=30))
     assert (counts["quarantine"], counts["webhook_deliveries"], counts["fetches"]) == (1, 1, 1)
+    # Data Docs: the old ones go, but not those of a run whose quarantine item is still open
+    assert counts["quality_results"] == 1
+    assert [r for (r,) in db.execute("SELECT run_id FROM sync.quality_results "
+                                     "ORDER BY run_id")] == ["new", "open"]
     assert [r for (r,) in db.execute("SELECT run_id FROM sync.quarantine ORDER BY run_id")] == [
         "new", "open"]
     assert [d for (d,) in db.execute("SELECT delivery_id FROM sync.webhook_deliveries "

@@ -2,9 +2,10 @@
 
 Kept: each record's latest staged copy (the push, the latest-copy guard and the repair of
 duplicates read it), every copy of the last `keep_runs` runs (for diagnosis), a copy an open
-quarantine item is about, and open quarantine rows and pending webhook deliveries whatever
-their age. Deleted: older staged copies a newer one replaced; settled quarantine rows,
-merged webhook deliveries, per-group list reads and run records past `keep_days`. The
+quarantine item is about (and its run's row-check results), and open quarantine rows and
+pending webhook deliveries whatever their age. Deleted: older staged copies a newer one
+replaced; settled quarantine rows, row-check results (Data Docs), merged webhook
+deliveries, per-group list reads and run records past `keep_days`. The
 decision history (sync.resolution_log) is an audit trail and is never deleted here.
 
 Batched deletes, not per-run partitions: a run's partition could never be dropped while it
@@ -75,7 +76,7 @@ def clean(conn: psycopg.Connection, run_id: str, retention: Retention = Retentio
                                        table=sqlfiles.staging_table(stream),
                                        stream=sql.Literal(stream))
         counts["staged"] += _in_batches(conn, statement, params)
-    for kind in ("quarantine", "webhook_deliveries", "fetches", "extracts"):
+    for kind in ("quarantine", "quality_results", "webhook_deliveries", "fetches", "extracts"):
         counts[kind] = _in_batches(conn, sqlfiles.read(f"retention/{kind}.sql"), params)
     log.info("clean-up (keeping %d runs, %d days): %s", retention.keep_runs,
              retention.keep_days, counts)

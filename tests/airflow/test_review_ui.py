@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -320,6 +321,14 @@ def test_a_person_settles_a_conflict_and_a_match_in_a_real_browser(db, db_url, s
             frame = page.frame_locator("iframe")
             expect(frame.get_by_text("Person: Annie Lee")).to_be_visible(timeout=60_000)
             shot(page, "menu-page")
+            # A run link leaves the sandboxed frame for Airflow's own run page.
+            refused = []
+            page.on("console", lambda m: refused.append(m.text) if any(
+                flag in m.text for flag in ("allow-popups", "allow-top-navigation",
+                                            "Blocked opening")) else None)
+            frame.locator("a[target='_top'][href^='/dags/']").first.click()
+            page.wait_for_url(lambda url: "/dags/pco_sync/runs/" in url, timeout=30_000)
+            assert "/plugin/" not in page.url
 
             page.goto(f"{base}{PAGE}?kind=conflicts")
             row = page.locator("tr", has=page.locator(f"input.pick[value='{cid}']"))
@@ -346,14 +355,19 @@ def test_a_person_settles_a_conflict_and_a_match_in_a_real_browser(db, db_url, s
             page.goto(f"{base}{PAGE}?kind=quarantine")
             expect(page.get_by_text("two@@example.org").first).to_be_attached()
             shot(page, "quarantine")
+            # In Airflow's frame, as a person meets it: the results open in a tab of their own.
+            page.goto(f"{base}/plugin/pco-sync")
+            frame = page.frame_locator("iframe")
+            frame.get_by_role("link", name=re.compile("Quarantined records")).click()
             with page.context.expect_page() as docs:
-                page.get_by_role("link", name="Great Expectations results").click()
+                frame.get_by_role("link", name="Great Expectations results").first.click()
             docs.value.wait_for_load_state()
             expect(docs.value.get_by_text("run-q").first).to_be_visible()
             shot(docs.value, "great-expectations-results")
             page.goto(f"{base}{PAGE}?kind=push_failures")
             expect(page.get_by_text("Gender must be one of").first).to_be_visible()
             shot(page, "push-failures")
+            assert not refused, refused  # no link the browser refused to follow
         finally:
             browser.close()
     out = SHOTS

@@ -9,6 +9,7 @@ import json
 from html import escape
 from urllib.parse import quote, urlencode
 
+from pco_sync.airflow import frame
 from pco_sync.merge.run import POLICIES, POLICY_GROUPS
 from pco_sync.review.actions import ACTIONS
 from pco_sync.review.links import web_url
@@ -384,5 +385,6 @@ def _json(value) -> str:
 def _page(title: str, base: str, body: str) -> str:
     return ("<!doctype html><html><head><meta charset='utf-8'><title>" + title + "</title>"
             "<style>" + STYLE + "</style><script>const API = " + json.dumps(base + "/api")
-            + ";" + SCRIPT + "</script></head><body><h2>" + title + "</h2>"
+            + ";" + SCRIPT + "</script>" + frame.script_tag() + "</head><body><h2>" + title
+            + "</h2>"
             "<div id='notice' hidden></div>" + body + "</body></html>")

@@ -11,6 +11,7 @@ from html import escape
 from types import SimpleNamespace
 
 from pco_sync import summary as summaries
+from pco_sync.airflow import frame
 LABELS = {"needs_review": "needing review", "removed": "removed in PCO",
           "not_read": "lists not read"}
 STYLE = ("body{font-family:system-ui,sans-serif;margin:.75rem;color:#222;font-size:14px}"
@@ -116,5 +117,5 @@ def _open_items(items, review_url: str | None) -> str:
 
 def _page(heading: str, body: str) -> str:
     return ("<!doctype html><html><head><meta charset='utf-8'><title>" + heading + "</title>"
-            "<style>" + STYLE + "</style></head><body><h2>" + heading + "</h2>" + body +
-            "</body></html>")
+            "<style>" + STYLE + "</style>" + frame.script_tag() + "</head><body><h2>" + heading
+            + "</h2>" + body + "</body></html>")

@@ -4,8 +4,10 @@ The resource's steps (include/sql/merge/, in the order the registry lists them) 
 one transaction under the merge lock, so a failed merge leaves nothing half-done and two
 runs never merge at once; its counts query gives one row of counts per summary row. The SQL
 reads the run from current_setting('pco_sync.run_id'); steps hand each other temp tables
-that are dropped at commit. After a merge, the streams this run read whole count as fully
-synced (sync.full_syncs), so windowed runs may follow, and each merged stream's pulls reach
+that are dropped at commit. After the steps, the church and sync tables the merge filled
+are analyzed (merge/shared/analyze_written.sql), so the next merges (families read people)
+do not plan on an empty table's statistics. After a merge, the streams this run read whole
+count as fully synced (sync.full_syncs), so windowed runs may follow, and each merged stream's pulls reach
 as far as this run read (sync.pulled_until), where a manual run reads on from.
 
 Conflict policies (the Variable pco_sync_conflict_policy, {field group: policy}) reach the
@@ -80,6 +82,8 @@ def merge(conn: psycopg.Connection, resource: str, run_id: str,
     church_db.use_run(conn, run_id)
     with conn.transaction():
         church_db.merge_lock(conn)
+        conn.execute(sqlfiles.read("merge/shared/no_jit.sql"))
+        conn.execute(sqlfiles.read("merge/shared/writes_before.sql"))
         conn.execute(sqlfiles.read("merge/shared/conflict_policy.sql"),
                      {"policy": json.dumps(policies)})
         copies = _latest_copy(res)
@@ -87,6 +91,7 @@ def merge(conn: psycopg.Connection, resource: str, run_id: str,
             conn.execute(sqlfiles.statement("merge/shared/outdated_copies.sql", **copies))
         for step in res.merge_steps:
             conn.execute(sqlfiles.read(f"merge/{step}"))
+        conn.execute(sqlfiles.read("merge/shared/analyze_written.sql"))
         rows = conn.execute(sqlfiles.read(f"merge/{res.merge_counts}")).fetchall()
         conn.execute(sqlfiles.read("sync/record_full_syncs.sql"), {"streams": list(res.streams)})
         conn.execute(sqlfiles.read("sync/record_pulled_until.sql"), {"streams": list(res.streams)})

@@ -1,9 +1,9 @@
 -- After the merge's steps: fresh statistics of every church and sync table the merge has
 -- written many rows to (a first sync fills them from nothing); ANALYZE here sees the
 -- transaction's own rows. Without it, the next merge (families read people) and any
--- statement after this one plan on what the planner last knew: nothing, or worse, zero rows on pages the insert
--- made (autovacuum's ANALYZE during the transaction does not count uncommitted rows, and
--- pg_class keeps its answer after the commit). A join planned on zero rows becomes a
+-- statement after this one plan on what the planner last knew: nothing, or worse, zero
+-- rows on pages the insert made (autovacuum's ANALYZE during the transaction does not
+-- count uncommitted rows, and pg_class keeps its answer after the commit). A join planned on zero rows becomes a
 -- nested loop over every row of both sides: minutes at 100,000 people. ANALYZE also holds
 -- its table lock to the commit, so no autovacuum run undoes it meanwhile.
 --

@@ -79,7 +79,8 @@ def run() -> dict[str, dict]:
                         for t in TABLES) + " rows", flush=True)
                 secs, step, text = clock.longest
                 print(f"merge: run {attempt + 1}: merge {merges[-1]:.2f} s, "
-                      f"COPY {copies[-1]:.2f} s; longest statement {secs:.2f} s ({step}: {text}); slowest steps: "
+                      f"COPY {copies[-1]:.2f} s; longest statement {secs:.2f} s ({step}: {text});"
+                      " slowest steps: "
                       + ", ".join(f"{name} {secs:.2f}" for name, secs in clock.slowest(6)),
                       flush=True)
         finally:

@@ -3,9 +3,10 @@
 -- transaction's own rows. Without it, the next merge (families read people) and any
 -- statement after this one plan on what the planner last knew: nothing, or worse, zero
 -- rows on pages the insert made (autovacuum's ANALYZE during the transaction does not
--- count uncommitted rows, and pg_class keeps its answer after the commit). A join planned on zero rows becomes a
--- nested loop over every row of both sides: minutes at 100,000 people. ANALYZE also holds
--- its table lock to the commit, so no autovacuum run undoes it meanwhile.
+-- count uncommitted rows, and pg_class keeps its answer after the commit). A join planned
+-- on zero rows becomes a nested loop over every row of both sides: minutes at 100,000
+-- people. ANALYZE also holds its table lock to the commit, so no autovacuum run undoes it
+-- meanwhile.
 --
 -- Only the columns indexes and foreign keys name are analyzed: the joins of the steps are on
 -- them, and the rest would cost more to sample than they tell the planner (autovacuum

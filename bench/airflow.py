@@ -13,7 +13,9 @@ edited in PCO afterwards: every measured run is quiet.
 The same-shape DAG (pco_sync_empty_shape) is generated here from the real DAG as the
 deployment parses it: the same task ids in the same task groups, the same dependencies,
 pools, trigger rules, weight rule, retries, max_active_runs and timetable; each task a
-Python callable that returns at once. It is written to this benchmark's Airflow home
+Python callable that returns at once, or skips where a quiet pco_sync run skips (the
+extracts not due: households, groups, teams), since skipping is Airflow's work, not the
+sync's. It is written to this benchmark's Airflow home
 (<home>/dags, a second DAG bundle of the deployment), never to the repo's dags/. Python
 tasks rather than EmptyOperators: the scheduler marks an EmptyOperator done without
 starting a process, while every pco_sync task is a process of its own (the task runner,
@@ -39,13 +41,14 @@ Figure:
   target 1.5. Each run's task instances (state, seconds, from queued to end) are printed,
   the sum of their seconds per task of both DAGs beside each other: where the gap is.
 
-Where the gap is (measured here, 2026-12): each pco_sync task costs about 0.7 s more than an
-empty one: its DAG file imports requests and the push modules (about 0.35 s), PostgresHook's
-module (about 0.25 s), the connection, Variables and its SQL; about 17 tasks run one after
-another. And a quiet run skips three extracts (households, groups, teams not due): Airflow
-records a skipped task's end only once the supervisor has seen its process exit, often
-after a 5 s poll ([workers] min_heartbeat_interval), and those three hold the one-slot PCO
-pool in turn. Validate tasks with nothing staged import neither Great Expectations nor
+Where the gap was: each pco_sync task cost about 0.7 s more than an empty one (its DAG file
+imports requests and the push modules, PostgresHook's module, the connection, Variables and
+its SQL), about 17 tasks one after another; the scheduler now loads those modules before
+its LocalExecutor forks (pco_sync.airflow.preload), so task processes start with them. A
+quiet run skips three extracts (households, groups, teams not due): Airflow records a
+skipped task's end only once the supervisor has seen its process exit, often after a 5 s
+poll ([workers] min_heartbeat_interval); the empty DAG skips the same tasks, so that cost
+is on both sides. Validate tasks with nothing staged import neither Great Expectations nor
 pandas (tests/quality/test_quiet_validate.py).
 
 On a 2-core machine the scheduler, the API server, the DAG processor, the task processes,
@@ -86,12 +89,17 @@ from datetime import datetime, timedelta
 
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronDataIntervalTimetable, TaskGroup
+from airflow.sdk.exceptions import AirflowSkipException
 
 SHAPE = {shape!r}
 
 
 def nothing():
     return None
+
+
+def skip():
+    raise AirflowSkipException("skipped as {dag_id} skips it in a quiet run")
 
 
 with DAG(dag_id={empty_id!r}, schedule=CronDataIntervalTimetable(SHAPE["cron"], timezone="UTC"),
@@ -102,7 +110,8 @@ with DAG(dag_id={empty_id!r}, schedule=CronDataIntervalTimetable(SHAPE["cron"], 
         group = spec["group"]
         if group and group not in groups:
             groups[group] = TaskGroup(group)
-        kwargs = dict(task_id=spec["task_id"].rsplit(".", 1)[-1], python_callable=nothing,
+        callable_ = skip if spec["task_id"] in SHAPE["skips"] else nothing
+        kwargs = dict(task_id=spec["task_id"].rsplit(".", 1)[-1], python_callable=callable_,
                       pool=spec["pool"], trigger_rule=spec["trigger_rule"],
                       weight_rule=spec["weight_rule"], retries=spec["retries"],
                       retry_delay=timedelta(seconds=spec["retry_delay"]))
@@ -144,10 +153,22 @@ def write_empty_dag(env: dict, home: Path) -> dict:
     if out.returncode:
         raise RuntimeError(f"airflow: the DAG's shape could not be read:\n{out.stderr[-3000:]}")
     shape = json.loads(out.stdout.strip().splitlines()[-1])
+    shape["skips"] = quiet_skips()
     (home / "dags").mkdir(parents=True, exist_ok=True)
     (home / "dags" / f"{EMPTY_DAG_ID}.py").write_text(EMPTY_DAG.format(
         dag_id=DAG_ID, empty_id=EMPTY_DAG_ID, shape=shape), encoding="utf-8")
     return shape
+
+
+def quiet_skips() -> list[str]:
+    """The extract tasks a quiet run skips: resources not due in a quiet window (read only
+    whole, on their own schedule). The empty DAG skips the same tasks: Airflow's handling of
+    a skipped task is part of its floor for a run of this shape, not pco_sync's work."""
+    from pco_sync.pco import resources
+
+    start, end = quiet_windows(1)[0]
+    return [f"extract.{name}" for name, res in resources.RESOURCES.items()
+            if res.read(start, end, first_sync=False) is None]
 
 
 def _shape_here() -> None:

@@ -23,10 +23,6 @@ def preload(*args, **kwargs) -> None:
     from airflow.sdk.plugins_manager import integrate_macros_plugins
 
     integrate_macros_plugins()  # cached: a task process forked after this loads none again
-    import pandas  # noqa: F401
-    import psycopg  # noqa: F401
+    from pco_sync.airflow import preload as task_preload
 
-    import pco_sync.airflow.sync_dag  # noqa: F401  (and the task bodies it imports)
-    from pco_sync.quality import checkpoint
-
-    checkpoint.load()
+    task_preload.task_modules()

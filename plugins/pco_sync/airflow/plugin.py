@@ -1,6 +1,7 @@
 """Airflow plugin: a "PCO Sync" page in the navigation (what needs a person, and the buttons
 that settle it: pco_sync.airflow.review_api), a "Sync summary" tab on every pco_sync DAG run,
-and, in the API server, the upstream fixes of pco_sync.airflow.backports.
+and, in the API server, the upstream fixes of pco_sync.airflow.backports; in the scheduler,
+the task modules loaded before its workers fork (pco_sync.airflow.preload).
 
 A small FastAPI app mounted in the API server at /pco-sync serves the page; an external
 view with destination "dag_run" makes the UI show it as a tab of each run ({DAG_ID} and
@@ -15,7 +16,7 @@ from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 
-from pco_sync.airflow import backports
+from pco_sync.airflow import backports, preload
 
 URL_PREFIX = "/pco-sync"
 NAV_ROUTE = "pco-sync"  # the UI shows the page at /plugin/<this>, inside its own frame
@@ -55,6 +56,7 @@ BACKPORTS = backports.apply()
 
 class PcoSyncPlugin(AirflowPlugin):
     name = "pco_sync"
+    listeners = [preload]  # the scheduler loads the task modules before its workers fork
     fastapi_apps = [{"app": _app(), "url_prefix": URL_PREFIX, "name": "pco-sync run summaries"}]
     external_views = [{
         "name": "PCO Sync",

@@ -12,12 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from bench import airflow, churches, extract, generator, groups, merge, push, quality, webhooks
+from bench import (airflow, churches, extract, generator, groups, merge, push, quality, soak,
+                   webhooks)
 
 RESULTS = Path(__file__).with_name("results.json")
 SUITES = {"generator": generator, "extract": extract, "quality": quality, "merge": merge,
           "push": push, "groups": groups, "webhooks": webhooks, "churches": churches,
-          "airflow": airflow}
+          "airflow": airflow, "soak": soak}
 KEYS = ("value", "bound", "ratio", "target")
 
 

@@ -48,3 +48,16 @@ def test_the_clean_up_has_a_table_of_its_own_and_says_when_it_did_not_finish():
     failed = summary.summarize(None, None, None, None, {"error": "QueryCanceled: timeout"})
     assert failed["clean-up"] == {"status": "not finished: QueryCanceled: timeout"}
     assert "clean-up" not in summary.summarize(None, None)
+
+
+def test_reads_say_what_each_resource_read_from_pco():
+    """The run's own windows (a manual run reads from where the last pull reached, not
+    Airflow's data interval), whole reads, and what was not read."""
+    window = {"mode": "window", "window_start": "2026-12-06T09:40:00.123+00:00",
+              "window_end": "2026-12-06T10:02:11.5+00:00"}
+    extracted = {"people": {"people": window, "emails": window},
+                 "households": {"households": {"mode": "snapshot", "records": 3}},
+                 "groups": None}
+    assert summary.reads(extracted, {"groups": "not due this run"}) == {
+        "people": "changes from 2026-12-06 09:40:00 UTC to 2026-12-06 10:02:11 UTC",
+        "households": "whole", "groups": "not read: not due this run"}

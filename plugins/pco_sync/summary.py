@@ -18,6 +18,7 @@ PUSH_ROW = "push {}"  # the summary row of a push: "push people", ...
 CLEAN_ROW = "clean-up"  # what the run's clean-up deleted (pco_sync.retention)
 XCOM_KEY = "pco_sync_summary"  # the summarize task pushes the summary under this key too
 OPEN_ITEMS_KEY = "pco_sync_open_items"  # ... and what needs a person, under this one
+READ_KEY = "pco_sync_read"  # ... and what each resource read from PCO, under this one
 STATUS = "status"  # a row not read this run: {"status": "not read: <why>"}
 
 
@@ -45,6 +46,29 @@ def summarize(checked: dict | None, merged: dict | None, pushed: dict | None = N
         summary[CLEAN_ROW] = ({STATUS: f"not finished: {cleaned['error']}"} if cleaned.get("error")
                               else _numbers(cleaned))
     return summary
+
+
+def reads(extracted: dict, not_read: dict[str, str]) -> dict[str, str]:
+    """What each resource read from PCO, said as a person would: "whole", "changes from
+    <start> to <end>" (the window its extract read, which for a manual run is not Airflow's
+    data interval), or "not read: <why>"."""
+    out = {}
+    for resource, result in extracted.items():
+        if resource in not_read:
+            out[resource] = f"not read: {not_read[resource]}"
+            continue
+        windows = {(r["window_start"], r["window_end"]) for r in (result or {}).values()
+                   if isinstance(r, dict) and r.get("window_start")}
+        if windows:
+            start, end = min(w[0] for w in windows), max(w[1] for w in windows)
+            out[resource] = f"changes from {_when(start)} to {_when(end)}"
+        else:
+            out[resource] = "whole"
+    return out
+
+
+def _when(iso: str) -> str:
+    return iso.replace("T", " ")[:19] + " UTC" if iso.endswith(("+00:00", "Z")) else iso
 
 
 def open_items(conn: psycopg.Connection, run_id: str) -> list[dict]:

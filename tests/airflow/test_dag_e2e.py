@@ -114,6 +114,7 @@ def test_full_refresh_twice_through_airflow(empty_db):
         page = run_tab(first_proc)
         assert "State <b>success</b>" in page
         assert f"<tr><th>people</th><td>{people}</td>" in page
+        assert "<li>people: whole</li>" in page  # what the run read, not Airflow's interval
 
         # The second run cleans up as a church keeping one run's copies would: each PCO
         # person's latest staged copy stays, the first run's copies go.

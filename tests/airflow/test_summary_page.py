@@ -54,10 +54,21 @@ def test_page_shows_counts_per_entity_and_what_did_not_finish():
     assert "extract.people</code>" not in html
 
 
+def test_page_says_what_the_run_read_not_airflows_interval():
+    read = {"people": "changes from 2026-11-23 16:02:00 UTC to 2026-11-23 17:41:09 UTC",
+            "households": "whole"}
+    html = run_summary.render("pco_sync", "manual__2026-11-23", {**RUN, "read": read})
+    assert "<li>people: changes from 2026-11-23 16:02:00 UTC to 2026-11-23 17:41:09 UTC</li>" in html
+    assert "<li>households: whole</li>" in html and "data interval" not in html
+    # a run summarized before reads were recorded: Airflow's interval, named as such
+    assert "Airflow's data interval <code>2026-11-23 17:00:00+00:00</code>" in run_summary.render(
+        "pco_sync", "manual__2026-11-23", RUN)
+
+
 def test_page_escapes_what_it_shows_and_handles_missing_runs():
     evil = "manual__<script>alert(1)</script>"
     html = run_summary.render("pco_sync", evil, {**RUN, "summary": None, "tasks": {}})
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
     assert "summarize task has not run" in html
     assert "No run" in run_summary.render("pco_sync", "nope", None)
 

@@ -51,6 +51,7 @@ def load(dag_id: str, run_id: str) -> dict | None:
             "conf": run.conf or {},
             "summary": xcom(summaries.XCOM_KEY),
             "open_items": xcom(summaries.OPEN_ITEMS_KEY),
+            "read": xcom(summaries.READ_KEY),
             "tasks": {task_id: str(state) if state else "none" for task_id, state in tis},
         }
 
@@ -63,12 +64,10 @@ def render(dag_id: str, run_id: str, run: dict | None, review_url: str | None = 
     if run is None:
         body = f"<p>No run <code>{escape(run_id)}</code> of <code>{escape(dag_id)}</code>.</p>"
         return _page(heading, body)
-    start, end = run["data_interval"]
-    window = (f"window <code>{escape(str(start))}</code> to <code>{escape(str(end))}</code>"
-              if start is not None else "no data interval")
     conf = run["conf"] or {}
-    parts = [f"<p>State <b>{escape(run['state'])}</b> &middot; {window}"
-             f"{' &middot; conf <code>' + escape(str(conf)) + '</code>' if conf else ''}</p>"]
+    parts = [f"<p>State <b>{escape(run['state'])}</b>"
+             f"{' &middot; conf <code>' + escape(str(conf)) + '</code>' if conf else ''}</p>",
+             _read(run.get("read"), run["data_interval"])]
     if conf.get("dry_run"):
         parts.append("<p class='banner'><b>Dry run:</b> nothing was sent to PCO. The counts "
                      "under \"pushed to PCO\" are what a real run would have sent; the pull and "
@@ -89,6 +88,20 @@ def render(dag_id: str, run_id: str, run: dict | None, review_url: str | None = 
                      "<p>The failed task's error says why (task instance, Logs).</p>")
     parts.append(_open_items(run.get("open_items"), review_url))
     return _page(heading, "".join(parts))
+
+
+def _read(read: dict | None, interval) -> str:
+    """What the run read from PCO, per resource (the extracts' own windows); a run from
+    before that was recorded shows Airflow's data interval, named as such."""
+    if read:
+        items = "".join(f"<li>{escape(resource)}: {escape(what)}</li>"
+                        for resource, what in read.items())
+        return f"<p>Read from PCO:</p><ul class='read'>{items}</ul>"
+    start, end = interval
+    if start is None:
+        return "<p class='muted'>No data interval.</p>"
+    return (f"<p class='muted'>Airflow's data interval <code>{escape(str(start))}</code> to "
+            f"<code>{escape(str(end))}</code>.</p>")
 
 
 def _table(title: str, rows: dict, keys: list[str]) -> str:

@@ -290,6 +290,7 @@ def summarize(extracted: dict, checked: dict, merged: dict, pushed: dict,
     counts = summary.summarize(checked, merged, pushed, not_read, cleaned)
     print("pco_sync run %s:\n%s" % (run.run_id, summary.table(counts)))
     context["ti"].xcom_push(key=summary.XCOM_KEY, value=counts)
+    context["ti"].xcom_push(key=summary.READ_KEY, value=summary.reads(extracted, not_read))
     with fail_fast(), run.church_db() as conn:
         context["ti"].xcom_push(key=summary.OPEN_ITEMS_KEY,
                                 value=summary.open_items(conn, run.run_id))

@@ -36,7 +36,8 @@ def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: st
     """Read `stream` from PCO into pco_staging.<stream> under `run_id`, whole or by the
     window of `read` (the registry decides which: pco.resources.Resource.read).
 
-    Returns {stream, mode, records (rows staged), requests (HTTP requests made)}."""
+    Returns {stream, mode, records (rows staged), requests (HTTP requests made)}, and for a
+    window its window_start and window_end (ISO-8601)."""
     spec = resources.stream(stream)
     read = read if spec.windowed else WHOLE  # a stream without a time filter is read whole
     table = sqlfiles.staging_table(stream)
@@ -65,6 +66,8 @@ def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: st
                   "requests": client.stats.requests - requests_before}
         cur.execute(sqlfiles.read("extract/record_extract.sql"),
                     {**result, "window_start": read.start, "window_end": covers_to})
+        if not read.whole:  # what the run's summary says it read (not Airflow's interval)
+            result.update(window_start=read.start.isoformat(), window_end=read.end.isoformat())
         if read.whole:
             cur.execute(sqlfiles.statement("extract/analyze_staged.sql", table=table))
     log.info("extracted %s (%s): %d records read, %d staged, %d requests", stream, read.why or

@@ -120,3 +120,15 @@ def test_a_linked_candidate_or_a_resolved_review_is_refused(db, review):
         db.rollback()
     assert value(db, "SELECT count(*) FROM sync.resolution_log") == 1
     assert value(db, "SELECT decision FROM sync.match_review WHERE id = %s", rid) == "ignore"
+
+
+def test_a_review_still_waiting_is_open_not_found_again(db, db_url, sim, review):
+    """The run's needing-review count is what the run found, as the summary's "found by this
+    run" says; a review left waiting as it was is only "open now"."""
+    from pco_sync import summary
+
+    client, rid, _, _ = review
+    assert pull(client, db, db_url, "run-2")["people"]["needs_review"] == 0
+    reviews = next(i for i in summary.open_items(db, "run-2") if i["kind"] == "match reviews")
+    assert (reviews["this_run"], reviews["open_now"]) == (0, 1)
+    assert value(db, "SELECT run_id FROM sync.match_review WHERE id = %s", rid) == "pull-1"

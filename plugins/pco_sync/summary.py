@@ -12,8 +12,8 @@ from pco_sync.pco import resources
 # Every inbound row carries these (zeros when its merge did not run this time).
 COUNT_KEYS = ("created", "updated", "unchanged", "quarantined", "needs_review", "conflicts")
 # Columns in the order a reader scans them; others follow as their tasks return them.
-COLUMN_ORDER = (*COUNT_KEYS, "removed", "ended", "waiting", "failed", "skipped", "deleted",
-                "not_read", "requests")
+COLUMN_ORDER = (*COUNT_KEYS, "removed", "ended", "waiting", "failed", "waiting_to_retry",
+                "skipped", "deleted", "not_read", "requests")
 PUSH_ROW = "push {}"  # the summary row of a push: "push people", ...
 CLEAN_ROW = "clean-up"  # what the run's clean-up deleted (pco_sync.retention)
 XCOM_KEY = "pco_sync_summary"  # the summarize task pushes the summary under this key too

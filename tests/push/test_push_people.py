@@ -238,7 +238,8 @@ def test_refusals_are_recorded_retried_with_backoff_and_never_fail_the_run(db, s
     assert value(db, "SELECT count(*) FROM sync.push_pending") == 0  # refused: not in PCO
 
     again = push_people(db, client, "run-2", DEFAULT)  # within the backoff: not sent
-    assert again["requests"] == 0 and again["failed"] == 1
+    # nothing sent while it backs off: waiting, not failed again
+    assert (again["requests"], again["failed"], again["waiting_to_retry"]) == (0, 0, 1)
     full = push_people(db, client, "run-3", DEFAULT, full_push=True)  # a manual full push
     assert full["requests"] == 1 and full["failed"] == 1  # the POST alone, refused again
     assert value(db, "SELECT attempts FROM sync.push_failures WHERE key = %s", str(bad)) == 2

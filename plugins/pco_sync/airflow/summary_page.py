@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from pco_sync import summary as summaries
 from pco_sync.airflow import frame
 LABELS = {"needs_review": "needing review", "removed": "removed in PCO",
-          "not_read": "lists not read"}
+          "not_read": "lists not read", "waiting_to_retry": "waiting to retry"}
 STYLE = ("body{font-family:system-ui,sans-serif;margin:.75rem;color:#222;font-size:14px}"
          "h2{font-size:1.2rem;margin:.2rem 0 .6rem}h3{font-size:1rem;margin:1rem 0 .3rem}"
          ".scroll{overflow-x:auto;max-width:100%}"

@@ -94,17 +94,18 @@ def tally(results: list[Result], skipped: list[dict],
           kinds: dict[tuple[str, str], str] | None = None) -> dict:
     """Counts per subject (the person, family or membership a write belongs to). A
     successful write counts under kinds[(entity, operation)] (default: "created" for a
-    person or family create, else "updated"); a subject with any failure, or waiting to
-    retry one, is "failed"; skipped rows count once per subject otherwise."""
+    person or family create, else "updated"); a subject with a write PCO refused this run is
+    "failed", one whose earlier failure waits for its backoff (nothing sent this run) is
+    "waiting_to_retry"; skipped rows count once per subject otherwise."""
     kinds = kinds or {}
     done: dict[str, set] = {"created": set(), "deleted": set(), "updated": set()}
-    failed = {s["subject"] for s in skipped if s["skip"] == "waiting to retry"}
+    failed = {r.op.subject for r in results if not r.ok}
+    waiting = {s["subject"] for s in skipped if s["skip"] == "waiting to retry"} - failed
     for r in results:
-        if not r.ok:
-            failed.add(r.op.subject)
-            continue
-        done[gate.kind_of(r.op, kinds)].add(r.op.subject)
-    counts, seen = {"failed": len(failed)}, set(failed)
+        if r.ok:
+            done[gate.kind_of(r.op, kinds)].add(r.op.subject)
+    counts = {"failed": len(failed), "waiting_to_retry": len(waiting)}
+    seen = failed | waiting
     for key in ("created", "deleted", "updated"):  # one count per subject, in this order
         counts[key] = len(done[key] - seen)
         seen |= done[key]

@@ -193,6 +193,8 @@ def test_quarantine_removals_and_push_failures_through_the_api(db, db_url, sim, 
                         timeout=60).status_code == 401
     checked = act(server, "editor", "quarantine", "check", [quarantined])
     assert checked.status_code == 200, checked.text  # still failing: the row stays open
+    assert checked.json()["message"] == (
+        "Checked again: 1 still fails its check and stays quarantined.")
     assert value(db, "SELECT resolved_at IS NULL FROM sync.quarantine WHERE id = %s", quarantined)
     for kind, action, ids in (("removed", "recreate", [removed]),
                               ("quarantine", "dismiss", [quarantined]),

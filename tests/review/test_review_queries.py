@@ -119,6 +119,8 @@ def test_check_again_revalidates_the_staged_record(db, db_url, sim):
     assert value(db, "SELECT resolved_at IS NULL FROM sync.quarantine WHERE id = %s", qid)
     assert value(db, "SELECT action, after FROM sync.resolution_log WHERE id = %s", log_id) == (
         "quarantine:check", {"passes": False})
+    assert actions.told(db, "quarantine", "check", [log_id]) == (
+        "Checked again: 1 still fails its check and stays quarantined.")
     # the staged record as a fixed check would now see it: passes, the row resolves
     db.execute("UPDATE pco_staging.people SET record = jsonb_set(record, "
                "'{included,emails,0,attributes,address}', '\"odd@example.org\"') "
@@ -128,6 +130,8 @@ def test_check_again_revalidates_the_staged_record(db, db_url, sim):
     # (the run that found it checked again: as on a re-run, the row goes rather than resolves)
     assert value(db, "SELECT count(*) FROM sync.quarantine WHERE resolved_at IS NULL") == 0
     assert value(db, "SELECT after FROM sync.resolution_log WHERE id = %s", log_id) == {"passes": True}
+    assert actions.told(db, "quarantine", "check", [log_id]) == (
+        "Checked again: 1 passes now and is no longer quarantined.")
     with pytest.raises(ReviewError, match=f"no open quarantine row {qid}"):
         actions.act(db, "quarantine", "check", [qid], "dora")
 

@@ -233,8 +233,8 @@ def router(url_prefix: str) -> APIRouter:
                                       user.get_name(), body.get("value"))
             except ReviewError as exc:
                 raise HTTPException(400, str(exc)) from None
+            message = actions.told(conn, kind, action, log_ids)
         chosen = actions.ACTIONS[kind][action]
-        message = f"{chosen.label}: done for {len(log_ids)} item{'s' if len(log_ids) != 1 else ''}."
         answer = {"log_ids": log_ids, "message": message}
         if chosen.starts_run:
             if _may_start_runs(dag_id, user):

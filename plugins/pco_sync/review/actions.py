@@ -11,7 +11,7 @@ import psycopg
 
 from pco_sync import sqlfiles
 from pco_sync.errors import ReviewError
-from pco_sync.review.check_again import check_again
+from pco_sync.review.check_again import check_again, outcome
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Action:
     confirm: str | None = None  # asked before an action that cannot be undone
     starts_run: bool = False  # "now": the page also starts a sync run when the person may
     run: Callable | None = None  # Python instead of one statement: run(conn, ids, actor)
+    tell: Callable | None = None  # what the person is told: tell(conn, log ids) (else "done")
 
 
 ACTIONS: dict[str, dict[str, Action]] = {
@@ -43,7 +44,7 @@ ACTIONS: dict[str, dict[str, Action]] = {
         "ignore": Action("Ignore", "review/ignore_matches.sql"),
     },
     "quarantine": {
-        "check": Action("Check again now", None, run=check_again),
+        "check": Action("Check again now", None, run=check_again, tell=outcome),
         "dismiss": Action("Dismiss", "review/dismiss_quarantine.sql"),
     },
     "removed": {
@@ -89,3 +90,13 @@ def act(conn: psycopg.Connection, kind: str, action: str, ids: list[int], actor:
             psycopg.errors.FeatureNotSupported, psycopg.errors.IntegrityError) as exc:
         raise ReviewError(exc.diag.message_primary or str(exc)) from None
     return [r[0] for r in rows]
+
+
+def told(conn: psycopg.Connection, kind: str, action: str, log_ids: list[int]) -> str:
+    """What the page tells the person after `action`: what it found, where that is more
+    than "done" (a record checked again may still fail)."""
+    chosen = ACTIONS[kind][action]
+    if chosen.tell:
+        return chosen.tell(conn, log_ids)
+    n = len(log_ids)
+    return f"{chosen.label}: done for {n} item{'s' if n != 1 else ''}."

@@ -27,3 +27,19 @@ def check_again(conn: psycopg.Connection, ids: list[int], actor: str) -> list[in
         logged = conn.execute(sqlfiles.read("review/log_check_again.sql"),
                               {**params, "actor": actor}).fetchall()
     return [r[0] for r in logged]
+
+
+def outcome(conn: psycopg.Connection, log_ids: list[int]) -> str:
+    """What a person is told after "Check again": what passes now and what still fails."""
+    with conn.transaction():
+        passing, failing = conn.execute(sqlfiles.read("review/check_again_outcome.sql"),
+                                        {"log_ids": log_ids}).fetchone()
+    parts = []
+    if passing:
+        parts.append(f"{passing} pass{'es' if passing == 1 else ''} now and "
+                     f"{'is' if passing == 1 else 'are'} no longer quarantined")
+    if failing:
+        parts.append(f"{failing} still fail{'s' if failing == 1 else ''} "
+                     f"{'its check' if failing == 1 else 'their checks'} and "
+                     f"stay{'s' if failing == 1 else ''} quarantined")
+    return "Checked again: " + "; ".join(parts or ["nothing to check"]) + "."

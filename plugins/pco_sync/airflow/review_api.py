@@ -55,6 +55,18 @@ def _policy(dag_id: str) -> dict:
         return {}  # the page offers to replace a broken Variable; the merge says why it is broken
 
 
+def _pco_api(dag_id: str) -> str | None:
+    """The base URL of the church's PCO connection (None when it cannot be read: links then
+    lead to PCO's web app)."""
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    try:
+        return Connection.get_connection_from_secrets(_church(dag_id).pco_conn_id).host
+    except AirflowNotFoundException:
+        return None
+
+
 def _webhook_backlog(conn) -> dict | None:
     """The webhook inbox's backlog when one builds up (None: none, or no inbox yet)."""
     import psycopg
@@ -163,7 +175,8 @@ def router(url_prefix: str) -> APIRouter:
         return HTMLResponse(review_page.render(base(dag_id), dag_id, counts, kind, items,
                                                _policy(dag_id), filters,
                                                _policy_variable(dag_id), backlog=backlog,
-                                               run_dags=_webhook_runs(dag_id, items)))
+                                               run_dags=_webhook_runs(dag_id, items),
+                                               pco_api=_pco_api(dag_id)))
 
     @api.get("/history", response_class=HTMLResponse, dependencies=read)
     def history_page(dag_id: str, entity: str | None = None, local_id: int | None = None,

@@ -77,8 +77,11 @@ window.addEventListener('load', () => {
 def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
            policy: dict, filters: dict | None = None,
            policy_variable: str = "pco_sync_conflict_policy", backlog: dict | None = None,
-           run_dags: dict[str, tuple[str, str]] | None = None) -> str:
+           run_dags: dict[str, tuple[str, str]] | None = None,
+           pco_api: str | None = None) -> str:
     """The page for tab `kind`: `base` is the page's own URL (the plugin's prefix + dag);
+    `pco_api`: the church's PCO connection's base URL ("open in PCO" leads to the simulator's
+    record when it is not PCO's);
     `backlog`: the webhook inbox's (pco_sync.webhooks.inbox.backlog), shown when given;
     `run_dags`: (DAG id, Airflow run id) of each run id not the sync DAG's (a webhook
     batch's)."""
@@ -95,7 +98,8 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
         head = _backlog(backlog) + head
     dags = run_dags or {}
     run = lambda run_id: _run(*dags.get(run_id, (dag_id, run_id)))  # noqa: E731
-    body = SECTIONS[kind](base, run, items, filters or {})
+    link = lambda stream, pco_id: _pco_link(stream, pco_id, pco_api)  # noqa: E731
+    body = SECTIONS[kind](base, run, items, filters or {}, link)
     if kind == "conflicts":
         body += _policy_form(policy, policy_variable)
     return _page(f"PCO Sync: needs a person ({escape(dag_id)})", base,
@@ -161,7 +165,7 @@ def render_history(base: str, dag_id: str, rows: list[dict], what: str) -> str:
 
 # ---- one section per kind ------------------------------------------------------------------
 
-def _conflicts(base, run, items, filters):
+def _conflicts(base, run, items, filters, link):
     form = (f"<form class='bar' method='get' action='{escape(base)}'>"
             "<input type='hidden' name='kind' value='conflicts'>Filter: "
             + _select("entity", ["", "person", "email", "phone_number", "address", "family"],
@@ -181,7 +185,7 @@ def _conflicts(base, run, items, filters):
         if record not in seen:
             seen.add(record)
             ids = [x["id"] for x in items if (x["record_kind"], x["record_id"]) == record]
-            link = _pco_link("people" if c["record_kind"] == "person" else "households",
+            link = link("people" if c["record_kind"] == "person" else "households",
                              c["record_pco_id"])
             rows.append(
                 f"<tr class='record'><th colspan='8'>{escape(c['record_kind'].title())}: "
@@ -206,7 +210,7 @@ def _conflicts(base, run, items, filters):
             + "".join(rows) + "</table>")
 
 
-def _matches(base, run, items, filters):
+def _matches(base, run, items, filters, link):
     if not items:
         return "<p class='muted'>No open match reviews.</p>"
     bulk = ("<div class='bar'>Ticked reviews: "
@@ -218,7 +222,7 @@ def _matches(base, run, items, filters):
                    f"{' person ' + str(m['decided_person_id']) if m['decided_person_id'] else ''}"
                    "; the next run applies it.</p>" if m["decision"] else "")
         stream = "people" if m["entity"] == "person" else "households"
-        pco = (f"<div class='card pco'><b>In PCO</b> {_pco_link(stream, m['pco_id'])}<br>"
+        pco = (f"<div class='card pco'><b>In PCO</b> {link(stream, m['pco_id'])}<br>"
                f"{escape(m['pco_name'])}<br>{_facts(m['pco_birthdate'], m['pco_gender'], m['pco_emails'], m['pco_phone_numbers'])}</div>")
         local = "".join(
             f"<div class='card'><b>Local {escape(m['entity'])} {c['id']}</b><br>{escape(c.get('name') or '')}<br>"
@@ -239,12 +243,12 @@ def _matches(base, run, items, filters):
     return bulk + "".join(cards)
 
 
-def _quarantine(base, run, items, filters):
+def _quarantine(base, run, items, filters, link):
     if not items:
         return "<p class='muted'>Nothing quarantined.</p>"
     rows = "".join(
         f"<tr><td><input type='checkbox' class='pick' data-kind='quarantine' value='{q['id']}'></td>"
-        f"<td>{escape(q['stream'])}</td><td>{escape(q['pco_id'] or '')} {_pco_link(q['stream'], q['pco_id'])}"
+        f"<td>{escape(q['stream'])}</td><td>{escape(q['pco_id'] or '')} {link(q['stream'], q['pco_id'])}"
         f"{'<br>' + escape(q['contact_kind']) + ' ' + escape(q['contact_id'] or '') if q['contact_kind'] else ''}</td>"
         f"<td>{escape(q['check_name'])}</td><td>{escape(q['detail'] or '')}</td>"
         f"<td>{run(q['run_id'])}<br><a href='{escape(_quality_url(base, q['run_id'], q['stream']))}' target='_blank'>"
@@ -260,7 +264,7 @@ def _quarantine(base, run, items, filters):
             "<th>why</th><th>run</th><th>raw</th><th></th></tr>" + rows + "</table>")
 
 
-def _removed(base, run, items, filters):
+def _removed(base, run, items, filters, link):
     if not items:
         return "<p class='muted'>Nobody removed in PCO is waiting for a decision.</p>"
     rows = "".join(
@@ -274,7 +278,7 @@ def _removed(base, run, items, filters):
             "<th>found by</th><th></th></tr>" + rows + "</table>")
 
 
-def _push_failures(base, run, items, filters):
+def _push_failures(base, run, items, filters, link):
     if not items:
         return "<p class='muted'>No push failures.</p>"
     rows = "".join(
@@ -294,12 +298,12 @@ def _push_failures(base, run, items, filters):
             + rows + "</table>")
 
 
-def _waiting(base, run, items, filters):
+def _waiting(base, run, items, filters, link):
     if not items:
         return "<p class='muted'>No memberships are waiting.</p>"
     rows = "".join(
         f"<tr><td>{escape(w['kind'])}</td><td>{escape(w['group_name'] or w['group_pco_id'])}</td>"
-        f"<td>{escape(w['person_pco_id'])} {_pco_link('people', w['person_pco_id'])}</td>"
+        f"<td>{escape(w['person_pco_id'])} {link('people', w['person_pco_id'])}</td>"
         f"<td>{escape(w['role'])}</td><td>{'in match review' if w['in_match_review'] else 'quarantined' if w['quarantined'] else 'not in the church database yet'}</td>"
         f"<td>{run(w['run_id'])}</td></tr>" for w in items)
     return ("<p class='muted'>Joined by the run after their person arrives: settle the match "
@@ -369,9 +373,10 @@ def _run(dag_id: str, run_id: str) -> str:
             f"{escape(run_id)}</a>")
 
 
-def _pco_link(stream: str, pco_id) -> str:
-    url = web_url(stream, pco_id)
-    return f"<a target='_blank' rel='noopener' href='{escape(url)}'>open in PCO</a>" if url else ""
+def _pco_link(stream: str, pco_id, pco_api: str | None = None) -> str:
+    url, where = web_url(stream, pco_id, pco_api)
+    return (f"<a target='_blank' rel='noopener' href='{escape(url)}'>open in {where}</a>"
+            if url else "")
 
 
 def _quality_url(base: str, run_id: str, stream: str | None = None) -> str:

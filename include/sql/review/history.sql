@@ -12,8 +12,8 @@ WITH contacts AS (
      WHERE %(entity)s::text = 'person' AND a.person_id = %(local_id)s::bigint
 )
 
-SELECT l.id, l.at, l.actor, l.action, l.entity, l.local_id, l.pco_id, l.field,
-       l.subject_id, l.before, l.after
+SELECT l.id, l.at, l.actor, l.action, l.entity, l.local_id, l.pco_id,
+       sync.record_name(l.entity, l.local_id) AS name, l.field, l.subject_id, l.before, l.after
   FROM sync.resolution_log AS l
  WHERE (%(local_id)s::bigint IS NULL AND %(pco_id)s::text IS NULL
         AND (%(entity)s::text IS NULL OR l.entity = %(entity)s::text))

@@ -152,10 +152,10 @@ def _backlog(b: dict) -> str:
 def render_history(base: str, dag_id: str, rows: list[dict], what: str) -> str:
     lines = "".join(
         f"<tr><td>{escape(str(r['at'])[:19])}</td><td>{escape(r['actor'])}</td>"
-        f"<td>{escape(r['action'])}</td><td>{escape(r['entity'])} {escape(str(r['local_id'] or ''))}"
-        f"{' (PCO ' + escape(r['pco_id']) + ')' if r['pco_id'] else ''}</td>"
-        f"<td>{escape(r['field'] or '')}</td><td><code>{_json(r['before'])}</code></td>"
-        f"<td><code>{_json(r['after'])}</code></td></tr>" for r in rows)
+        f"<td>{escape(r['action'])}</td><td>{escape(r['entity'].replace('_', ' '))} "
+        f"{_named(r.get('name'), r['local_id'], r['pco_id'])}</td>"
+        f"<td>{escape((r['field'] or '').replace('_', ' '))}</td><td>{_plain(r['before'])}</td>"
+        f"<td>{_plain(r['after'])}</td></tr>" for r in rows)
     table = (f"<table><tr><th>when</th><th>who</th><th>what</th><th>record</th><th>field</th>"
              f"<th>before</th><th>after</th></tr>{lines}</table>" if rows
              else "<p class='muted'>No decisions yet.</p>")
@@ -283,7 +283,8 @@ def _push_failures(base, run, items, filters, link):
         return "<p class='muted'>No push failures.</p>"
     rows = "".join(
         f"<tr><td><input type='checkbox' class='pick' data-kind='push_failures' value='{f['id']}'></td>"
-        f"<td>{escape(f['operation'])} {escape(f['entity'])} (local {escape(str(f['local_id'] or ''))})</td>"
+        f"<td>{escape(f['operation'])} {escape(f['entity'].replace('_', ' '))}: "
+        f"{_named(f.get('name'), f['local_id'])}</td>"
         f"<td><code>{escape(f['method'])} {escape(f['path'])}</code></td>"
         f"<td>{escape(str(f['status'] or 'no answer'))}: {escape(f['detail'])}</td>"
         f"<td>{f['attempts']}</td><td>{escape(str(f['retry_after'])[:16])}</td>"
@@ -383,8 +384,26 @@ def _quality_url(base: str, run_id: str, stream: str | None = None) -> str:
     return f"{base}/quality?{urlencode({'run_id': run_id, **({'stream': stream} if stream else {})})}"
 
 
-def _json(value) -> str:
-    return escape(json.dumps(value, default=str)) if value is not None else ""
+def _named(name, local_id=None, pco_id=None) -> str:
+    """A record as a person knows it: its name, else what ids say of it (a record gone)."""
+    if name:
+        return f"<b>{escape(name)}</b>"
+    ids = [f"local {local_id}" if local_id else "", f"PCO {pco_id}" if pco_id else ""]
+    return escape(f"({', '.join(i for i in ids if i) or 'gone'})")
+
+
+def _plain(value) -> str:
+    """A decision's before/after as words: "first name: Ann; email: ann@x.org", not JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "; ".join(f"{escape(str(k).replace('_', ' '))}: {_plain(v) or '(none)'}"
+                         for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return escape(str(value))
 
 
 def _page(title: str, base: str, body: str) -> str:

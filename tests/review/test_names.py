@@ -1,0 +1,36 @@
+"""The PCO Sync page names records as a person knows them (sync.record_name, migration
+078): a push failure says whose change PCO refused, the decision history whose record was
+decided and what it said, in words rather than ids and JSON."""
+from __future__ import annotations
+
+from pco_sync.airflow import review_page
+from pco_sync.review import actions, queries
+from push_helpers import DEFAULT, client_for, local_person, push_people
+
+
+def test_push_failures_and_decisions_name_their_records(db, sim):
+    bad = local_person(db, "Bea", "Gonzalez", email="bea@example.org", gender="X")
+    push_people(db, client_for(sim), "run-1", DEFAULT)
+    (failure,) = queries.items(db, "push_failures")
+    assert failure["name"] == "Bea Gonzalez" and failure["local_id"] == bad
+    page = review_page.render("/b", "pco_sync", {"push_failures": 1}, "push_failures",
+                              [failure], {})
+    assert "create person: <b>Bea Gonzalez</b>" in page and "(local " not in page
+
+    actions.act(db, "push_failures", "dismiss", [failure["id"]], "dora")
+    (decision,) = queries.history(db, "person", bad)
+    assert decision["name"] == "Bea Gonzalez"
+    history = review_page.render_history("/b", "pco_sync", [decision], "person")
+    assert "<b>Bea Gonzalez</b>" in history
+    assert "{" not in history.split("<table>")[1]  # before/after in words, not JSON
+
+    db.execute("DELETE FROM church.people WHERE id = %s", (bad,))
+    assert db.execute("SELECT sync.record_name('person', %s)", (bad,)).fetchone()[0] is None
+    db.rollback()
+
+
+def test_values_are_words():
+    assert review_page._plain({"first_name": "Ann", "email": None, "kept": True}) == (
+        "first name: Ann; email: (none); kept: yes")
+    assert review_page._plain("<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
+    assert review_page._named(None, 4, "77") == "(local 4, PCO 77)"

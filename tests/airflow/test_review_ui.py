@@ -323,6 +323,18 @@ def test_a_person_settles_a_conflict_and_a_match_in_a_real_browser(db, db_url, s
             frame = page.frame_locator("iframe")
             expect(frame.get_by_text("Person: Annie Lee")).to_be_visible(timeout=60_000)
             shot(page, "menu-page")
+            # In Airflow's dark mode the page inside its frame is dark too.
+            page.emulate_media(color_scheme="dark")
+            page.reload()
+            frame = page.frame_locator("iframe")
+            expect(frame.get_by_text("Person: Annie Lee")).to_be_visible(timeout=60_000)
+            dark = frame.locator("html").evaluate("e => e.classList.contains('dark')")
+            shot(page, "menu-page-dark")
+            assert dark, "the page did not follow Airflow's dark mode"
+            page.emulate_media(color_scheme="light")
+            page.reload()
+            frame = page.frame_locator("iframe")
+            expect(frame.get_by_text("Person: Annie Lee")).to_be_visible(timeout=60_000)
             # A run link leaves the sandboxed frame for Airflow's own run page.
             refused = []
             page.on("console", lambda m: refused.append(m.text) if any(

@@ -9,29 +9,12 @@ import json
 from html import escape
 from urllib.parse import quote, urlencode
 
-from pco_sync.airflow import frame
+from pco_sync.airflow import frame, look
 from pco_sync.merge.run import POLICIES, POLICY_GROUPS
 from pco_sync.review.actions import ACTIONS
 from pco_sync.review.links import web_url
 from pco_sync.review.queries import KINDS
 
-STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:.75rem;color:#222;font-size:14px}"
-    "h2{font-size:1.2rem;margin:.2rem 0 .6rem}h3{font-size:1rem;margin:1rem 0 .3rem}"
-    "nav.tabs a{display:inline-block;padding:.3rem .6rem;margin:0 .2rem .3rem 0;border:1px solid #bbb;"
-    "border-radius:4px;text-decoration:none;color:#222}nav.tabs a.on{background:#1f5fa6;color:#fff}"
-    ".count{font-weight:bold}.zero{color:#888}"
-    "table{border-collapse:collapse;font-size:13px;margin:.3rem 0}"
-    "th,td{border:1px solid #ccc;padding:.25rem .45rem;vertical-align:top;text-align:left}"
-    "th{background:#f3f3f3}tr.record th{background:#e8eef7}"
-    "button{font-size:12px;margin:1px;cursor:pointer}input[type=text]{font-size:12px;width:9rem}"
-    ".bar{margin:.4rem 0;padding:.4rem;background:#f7f7f7;border:1px solid #ddd}"
-    ".notice{padding:.5rem .7rem;margin:.5rem 0;border:1px solid}"
-    ".error{background:#fde8e8;border-color:#d88}.ok{background:#e8f6e8;border-color:#8c8}"
-    ".muted{color:#666}.cards{display:flex;gap:.6rem;flex-wrap:wrap}"
-    ".card{border:1px solid #ccc;padding:.4rem .6rem;min-width:14rem}.card.pco{background:#f4f8ff}"
-    "pre{max-width:60rem;max-height:20rem;overflow:auto;background:#f7f7f7;padding:.4rem}"
-)
 SCRIPT = """
 async function call(path, body, method) {
   const box = document.getElementById('notice');
@@ -408,7 +391,7 @@ def _plain(value) -> str:
 
 def _page(title: str, base: str, body: str) -> str:
     return ("<!doctype html><html><head><meta charset='utf-8'><title>" + title + "</title>"
-            "<style>" + STYLE + "</style><script>const API = " + json.dumps(base + "/api")
+            + look.head() + "<script>const API = " + json.dumps(base + "/api")
             + ";" + SCRIPT + "</script>" + frame.script_tag() + "</head><body><h2>" + title
             + "</h2>"
             "<div id='notice' hidden></div>" + body + "</body></html>")

@@ -11,17 +11,9 @@ from html import escape
 from types import SimpleNamespace
 
 from pco_sync import summary as summaries
-from pco_sync.airflow import frame
+from pco_sync.airflow import frame, look
 LABELS = {"needs_review": "needing review", "removed": "removed in PCO",
           "not_read": "lists not read", "waiting_to_retry": "waiting to retry"}
-STYLE = ("body{font-family:system-ui,sans-serif;margin:.75rem;color:#222;font-size:14px}"
-         "h2{font-size:1.2rem;margin:.2rem 0 .6rem}h3{font-size:1rem;margin:1rem 0 .3rem}"
-         ".scroll{overflow-x:auto;max-width:100%}"
-         "table{border-collapse:collapse;font-size:13px}"
-         "th,td{border:1px solid #ccc;padding:.25rem .45rem;white-space:nowrap}"
-         "td{text-align:right}td.status{text-align:left;color:#666;font-style:italic}"
-         ".banner{background:#fff4ce;border:1px solid #e0c060;padding:.5rem .7rem;margin:.5rem 0}"
-         ".muted{color:#666}")
 
 
 def load(dag_id: str, run_id: str) -> dict | None:
@@ -112,7 +104,8 @@ def _table(title: str, rows: dict, keys: list[str]) -> str:
             if summaries.STATUS in c else
             "".join(f"<td>{escape(str(c.get(k, '')))}</td>" for k in keys)) + "</tr>"
         for e, c in rows.items())
-    return (f"<h3>{escape(title)}</h3><div class='scroll'><table><tr><th>entity</th>{head}</tr>"
+    return (f"<h3>{escape(title)}</h3><div class='scroll'><table class='counts'>"
+            f"<tr><th>entity</th>{head}</tr>"
             f"{body}</table></div>")
 
 
@@ -130,5 +123,5 @@ def _open_items(items, review_url: str | None) -> str:
 
 def _page(heading: str, body: str) -> str:
     return ("<!doctype html><html><head><meta charset='utf-8'><title>" + heading + "</title>"
-            "<style>" + STYLE + "</style>" + frame.script_tag() + "</head><body><h2>" + heading
+            + look.head() + frame.script_tag() + "</head><body><h2>" + heading
             + "</h2>" + body + "</body></html>")

@@ -4,14 +4,19 @@
 -- are only compared when the staging record carries that kind (absent is not "none").
 
 -- PCO's side, one row per contact (flattened in candidates.sql), now with the local person.
+-- Sorted by PCO id first, bytewise (COLLATE "C", which compares the first bytes of each id
+-- at once): the same groups, and within each kind the same order for PCO's ids (digits),
+-- so the same ids are drawn below. Sorted by kind first in the database's collation, a
+-- first sync's 200,000 contacts took twice as long.
 DROP TABLE IF EXISTS merge_contacts_pco;
 CREATE TEMP TABLE merge_contacts_pco ON COMMIT DROP AS
-SELECT DISTINCT ON (c.kind, c.pco_id) m.person_id, c.kind, c.pco_id, c.fields, c.updated_at
+SELECT DISTINCT ON (c.pco_id COLLATE "C", c.kind)
+       m.person_id, c.kind, c.pco_id, c.fields, c.updated_at
   FROM merge_people_stage_contacts c
   JOIN merge_people m ON m.pco_id = c.person_pco_id
  WHERE m.person_id IS NOT NULL
    AND c.pco_id IS NOT NULL
- ORDER BY c.kind, c.pco_id, m.person_id;
+ ORDER BY c.pco_id COLLATE "C", c.kind, m.person_id;
 
 ANALYZE merge_contacts_pco (person_id, kind, pco_id);
 

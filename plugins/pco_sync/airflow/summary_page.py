@@ -3,15 +3,15 @@ the XCom the summarize task pushes under summary.XCOM_KEY (the run is the sync h
 there is no history table).
 
 load() reads the metadata database through Airflow's ORM (only inside the API server);
-render() is plain HTML from plain data, so it is tested without a server.
+render() is plain data into templates/summary.html, so it is tested without a server.
 """
 from __future__ import annotations
 
-from html import escape
 from types import SimpleNamespace
 
 from pco_sync import summary as summaries
-from pco_sync.airflow import frame, look
+from pco_sync.airflow import templates
+
 LABELS = {"needs_review": "needing review", "removed": "removed in PCO",
           "not_read": "lists not read", "waiting_to_retry": "waiting to retry"}
 
@@ -52,76 +52,24 @@ def render(dag_id: str, run_id: str, run: dict | None, review_url: str | None = 
            quality_url: str | None = None) -> str:
     """The tab's HTML; review_url: the PCO Sync page, linked from "Needs a person";
     quality_url: this run's Great Expectations Data Docs."""
-    heading = f"Sync summary of {escape(dag_id)} run {escape(run_id)}"
     if run is None:
-        body = f"<p>No run <code>{escape(run_id)}</code> of <code>{escape(dag_id)}</code>.</p>"
-        return _page(heading, body)
-    conf = run["conf"] or {}
-    parts = [f"<p>State <b>{escape(run['state'])}</b>"
-             f"{' &middot; conf <code>' + escape(str(conf)) + '</code>' if conf else ''}</p>",
-             _read(run.get("read"), run["data_interval"])]
-    if conf.get("dry_run"):
-        parts.append("<p class='banner'><b>Dry run:</b> nothing was sent to PCO. The counts "
-                     "under \"pushed to PCO\" are what a real run would have sent; the pull and "
-                     "the merges did write to the church database.</p>")
+        return templates.render("summary.html", dag_id=dag_id, run_id=run_id, run=None)
     summary = run["summary"]
-    if isinstance(summary, dict) and summary:
-        for title, rows, keys in summaries.sections(summary):
-            parts.append(_table(title, rows, keys))
-    else:
-        parts.append("<p>No counts: the summarize task has not run for this run.</p>")
-    if quality_url:
-        parts.append(f"<p><a target='_blank' href='{escape(quality_url)}'>Great Expectations "
-                     "results of this run</a> (the row checks, record by record).</p>")
-    bad = {t: s for t, s in run["tasks"].items() if s in ("failed", "upstream_failed")}
-    if bad:
-        items = "".join(f"<li><code>{escape(t)}</code>: {escape(s)}</li>" for t, s in sorted(bad.items()))
-        parts.append("<h3>Did not finish</h3><ul>" + items + "</ul>"
-                     "<p>The failed task's error says why (task instance, Logs).</p>")
-    parts.append(_open_items(run.get("open_items"), review_url))
-    return _page(heading, "".join(parts))
+    return templates.render(
+        "summary.html", dag_id=dag_id, run_id=run_id, run=run, conf=run["conf"] or {},
+        read=run.get("read"), interval=run["data_interval"],
+        tables=[_table(title, rows, keys) for title, rows, keys in summaries.sections(summary)]
+        if isinstance(summary, dict) and summary else [],
+        quality_url=quality_url,
+        unfinished=sorted((t, s) for t, s in run["tasks"].items()
+                          if s in ("failed", "upstream_failed")),
+        open_items=run.get("open_items") or [], review_url=review_url)
 
 
-def _read(read: dict | None, interval) -> str:
-    """What the run read from PCO, per resource (the extracts' own windows); a run from
-    before that was recorded shows Airflow's data interval, named as such."""
-    if read:
-        items = "".join(f"<li>{escape(resource)}: {escape(what)}</li>"
-                        for resource, what in read.items())
-        return f"<p>Read from PCO:</p><ul class='read'>{items}</ul>"
-    start, end = interval
-    if start is None:
-        return "<p class='muted'>No data interval.</p>"
-    return (f"<p class='muted'>Airflow's data interval <code>{escape(str(start))}</code> to "
-            f"<code>{escape(str(end))}</code>.</p>")
-
-
-def _table(title: str, rows: dict, keys: list[str]) -> str:
-    head = "".join(f"<th>{escape(LABELS.get(k, k).replace('_', ' '))}</th>" for k in keys)
-    body = "".join(
-        f"<tr><th>{escape(str(e))}</th>" + (
-            f"<td class='status' colspan='{len(keys)}'>{escape(c[summaries.STATUS])}</td>"
-            if summaries.STATUS in c else
-            "".join(f"<td>{escape(str(c.get(k, '')))}</td>" for k in keys)) + "</tr>"
-        for e, c in rows.items())
-    return (f"<h3>{escape(title)}</h3><div class='scroll'><table class='counts'>"
-            f"<tr><th>entity</th>{head}</tr>"
-            f"{body}</table></div>")
-
-
-def _open_items(items, review_url: str | None) -> str:
-    if not items:
-        return ""
-    where = (f"<p><a target='_top' href='{escape(review_url)}'>Settle them on the PCO Sync "
-             "page</a> (also in the Airflow menu).</p>" if review_url else "")
-    rows = "".join(f"<tr><th>{escape(i['kind'])}</th><td>{i['this_run']}</td>"
-                   f"<td>{i['open_now']}</td></tr>" for i in items)
-    return ("<h3>Needs a person</h3><div class='scroll'><table><tr><th>what</th>"
-            "<th>found by this run</th><th>open now (all runs)</th></tr>" + rows +
-            "</table></div>" + where)
-
-
-def _page(heading: str, body: str) -> str:
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>" + heading + "</title>"
-            + look.head() + frame.script_tag() + "</head><body><h2>" + heading
-            + "</h2>" + body + "</body></html>")
+def _table(title: str, rows: dict, keys: list[str]) -> dict:
+    """One table of counts: a row per entity, a cell per key; a row with a status (a list
+    not read) says it instead of counts."""
+    return {"title": title,
+            "columns": [LABELS.get(k, k).replace("_", " ") for k in keys],
+            "rows": [{"entity": e, "status": c.get(summaries.STATUS),
+                      "cells": [c.get(k, "") for k in keys]} for e, c in rows.items()]}

@@ -60,7 +60,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -69,7 +68,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import requests
 
 from bench import church
 from bench.webhooks import _airflow, _port, church_database, simulator
@@ -207,31 +205,8 @@ def deployment(db_name: str, sim_url: str, home: Path = HOME):
     t = time.perf_counter()
     _airflow(env, "dags", "test", DAG_ID, "-c", json.dumps({"full_refresh": True}))
     print(f"airflow: first full sync in {time.perf_counter() - t:.0f} s", flush=True)
-    log = open(home / "standalone.log", "w")
-    proc = subprocess.Popen([str(ROOT / "bin" / "airflow"), "standalone"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            assert proc.poll() is None, f"airflow standalone exited; see {home}/standalone.log"
-            try:
-                if requests.get(f"{base}/api/v2/monitor/health", timeout=2).json()[
-                        "scheduler"]["status"] == "healthy":
-                    break
-            except (requests.RequestException, ValueError, KeyError, TypeError):
-                pass
-            assert time.monotonic() < deadline, "airflow standalone did not come up"
-            time.sleep(1)
+    with church.standalone(env, home, port) as base:
         yield env, base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 # ---- the runs ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -141,3 +142,36 @@ def ensure_staged(db_url: str, people: int = PEOPLE) -> str:
         with simulator(people, rate_limit=10_000_000) as sim:
             extract_in_child(sim.url, db_url, run)
     return run
+
+
+@contextmanager
+def standalone(env: dict, home: Path, port: int):
+    """`bin/airflow standalone` with `env` (its log in <home>/standalone.log), once its
+    scheduler is healthy: the API server's base URL. Stopped with its whole process group."""
+    log = open(home / "standalone.log", "w")
+    proc = subprocess.Popen([str(ROOT / "bin" / "airflow"), "standalone"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while not _scheduler_healthy(base):
+            assert proc.poll() is None, f"airflow standalone exited; see {home}/standalone.log"
+            assert time.monotonic() < deadline, "airflow standalone did not come up"
+            time.sleep(1)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def _scheduler_healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/api/v2/monitor/health", timeout=2) as resp:
+            return json.loads(resp.read())["scheduler"]["status"] == "healthy"
+    except (OSError, ValueError, KeyError, TypeError):
+        return False

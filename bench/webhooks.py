@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -53,6 +52,7 @@ import psycopg
 import requests
 from psycopg import sql
 
+from bench import church
 from devkit import devdb, local_airflow
 from pco_sync import church_db as pco_db
 from pco_sync.webhooks import verify
@@ -147,31 +147,8 @@ def running_airflow(db_name: str, sim_url: str, home: Path = HOME):
     _airflow(env, "dags", "test", "pco_sync", "-c", json.dumps({"full_refresh": True}))
     print(f"webhooks: first full sync in {time.perf_counter() - t:.0f} s", flush=True)
     local_airflow.subscribe_simulator(env, sim_url)
-    log = open(home / "standalone.log", "w")
-    proc = subprocess.Popen([str(ROOT / "bin" / "airflow"), "standalone"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            assert proc.poll() is None, f"airflow standalone exited; see {home}/standalone.log"
-            try:
-                if requests.get(f"{base}/api/v2/monitor/health", timeout=2).json()[
-                        "scheduler"]["status"] == "healthy":
-                    break
-            except (requests.RequestException, ValueError, KeyError, TypeError):
-                pass
-            assert time.monotonic() < deadline, "airflow standalone did not come up"
-            time.sleep(1)
+    with church.standalone(env, home, port) as base:
         yield env, base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 def _names(db_url: str, ids: list[str]) -> dict[str, str]:

@@ -19,6 +19,7 @@ CLEAN_ROW = "clean-up"  # what the run's clean-up deleted (pco_sync.retention)
 XCOM_KEY = "pco_sync_summary"  # the summarize task pushes the summary under this key too
 OPEN_ITEMS_KEY = "pco_sync_open_items"  # ... and what needs a person, under this one
 READ_KEY = "pco_sync_read"  # ... and what each resource read from PCO, under this one
+PROGRESS_KEY = "pco_sync_progress"  # an extract or push task: how far it is, while it runs
 STATUS = "status"  # a row not read this run: {"status": "not read: <why>"}
 
 

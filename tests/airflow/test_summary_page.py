@@ -92,3 +92,32 @@ def test_page_heads_with_the_run_says_what_was_not_read_and_what_needs_a_person(
     assert "overflow-x:auto" in html  # wide tables scroll inside the tab instead of hiding columns
     plain = run_summary.render("pco_sync", "manual__x", RUN)
     assert "Dry run" not in plain and "Needs a person" not in plain
+
+
+def test_a_run_in_progress_shows_how_far_each_running_task_is_and_reloads():
+    now = datetime(2026, 11, 23, 17, 5, tzinfo=timezone.utc)
+    figures = {"step": "people", "stream": "people", "pages": 24, "done": 2400, "total": 8000,
+               "unit": "records staged", "started": "2026-11-23T17:04:00+00:00",
+               "updated": "2026-11-23T17:04:58+00:00", "left": 32.0, "final": False}
+    running = {**RUN, "state": "running", "summary": None,
+               "tasks": {"extract.people": "running", "merge.groups": "running",
+                         "extract.groups": "success", "push.people": "none"},
+               "started": {"merge.groups": datetime(2026, 11, 23, 17, 4, 20, tzinfo=timezone.utc)},
+               "progress": {"extract.people": figures,
+                            "extract.groups": {**figures, "final": True}}}
+    html = run_summary.render("pco_sync", "manual__x", running, now=now)
+    assert "<meta http-equiv='refresh' content='3'>" in html and "<h3>In progress</h3>" in html
+    assert ("<tr><th>extract.people</th><td>people 2,400 of 8,000 records staged (24 pages)</td>"
+            "<td>30%</td><td>about 30 s</td><td>2 s ago</td></tr>") in html
+    assert "<tr><th>merge.groups</th><td colspan='4'>running for 40 s</td></tr>" in html
+    assert "extract.groups" not in html  # finished: its counts come with the summary
+    # what a task reported is text, not markup
+    evil = {**running, "progress": {"extract.people": {**figures, "step": "<b>x</b>"}}}
+    assert "&lt;b&gt;x&lt;/b&gt;" in run_summary.render("pco_sync", "manual__x", evil, now=now)
+
+
+def test_a_finished_run_does_not_reload():
+    done = {**RUN, "state": "success", "progress": {"extract.people": {"done": 1}},
+            "tasks": {"extract.people": "success"}}
+    html = run_summary.render("pco_sync", "manual__x", done)
+    assert "http-equiv='refresh'" not in html and "In progress" not in html

@@ -198,7 +198,8 @@ def extract(resource: str, **context) -> dict:
                                        f"{run.window_end}) (read whole on its schedule)")
         log.info("reading %s: %s", resource, read.why if read.whole else
                  f"[{read.start.isoformat()}, {read.end.isoformat()})")
-        return extracts.extract_resource(run.pco_client(), conn, resource, run.run_id, read)
+        return extracts.extract_resource(run.pco_client(), conn, resource, run.run_id, read,
+                                         progress=progress(context))
 
 
 def validate(resource: str, **context) -> dict:
@@ -238,7 +239,25 @@ def push(name: str, **context) -> dict:
         settings = push_settings(run.church)
         return pushes.run(conn, run.pco_client(), name, run.run_id, settings,
                           full_push=run.flag("full_push"), dry_run=run.flag("dry_run"),
-                          accept_mass_push=run.flag("accept_mass_push"))
+                          accept_mass_push=run.flag("accept_mass_push"),
+                          progress=progress(context))
+
+
+def progress(context):
+    """The callback a long step reports how far it is with: an XCom under
+    summary.PROGRESS_KEY, which the Sync summary tab shows while the run is in progress (the
+    Task SDK sends an XCom to the metadata database as it is pushed, not when the task ends)."""
+    from pco_sync import summary
+
+    ti = context["ti"]
+
+    def report(figures: dict) -> None:
+        try:
+            ti.xcom_push(key=summary.PROGRESS_KEY, value=figures)
+        except Exception as exc:  # noqa: BLE001 - watching a run must never fail it
+            log.warning("progress not recorded: %s", exc)
+
+    return report
 
 
 def push_settings(church):

@@ -10,11 +10,13 @@ are committed together, and no transaction is open while PCO is read; the stream
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 import psycopg
 
 from pco_sync import church_db, limits, sqlfiles
 from pco_sync.errors import PcoError
+from pco_sync.extract.progress import Progress
 from pco_sync.extract.staging import load, staging_row
 from pco_sync.pco import resources
 from pco_sync.pco.client import PcoClient
@@ -26,8 +28,9 @@ PARENT_KIND = {"group_memberships": "Group", "team_assignments": "Team"}
 
 
 def extract_children(client: PcoClient, conn: psycopg.Connection, stream: str,
-                     run_id: str) -> dict:
-    """The per-parent list `stream` for every parent staged in this run."""
+                     run_id: str, progress: Callable[[dict], None] | None = None) -> dict:
+    """The per-parent list `stream` for every parent staged in this run; progress: called
+    with how many parents' lists are read (extract.progress), every few seconds."""
     spec = resources.stream(stream)
     table = sqlfiles.staging_table(stream)
     kind = PARENT_KIND[stream]
@@ -44,7 +47,10 @@ def extract_children(client: PcoClient, conn: psycopg.Connection, stream: str,
         previous = {p: (status, n) for p, status, n in cur.execute(
             sqlfiles.read("extract/previous_fetches.sql"), {"stream": stream}).fetchall()}
         cur.execute(sqlfiles.read("extract/create_batch.sql"))
-    for parent, expected in parents:
+    told = Progress(stream, f"{kind.lower()}s read", progress)
+    records = 0
+    for done, (parent, expected) in enumerate(parents):
+        told.update(done, len(parents), stream=stream, records=records)
         before = client.stats.requests
         rows, detail = _read_parent(client, spec, parent, kind)
         status = _status(rows, detail, expected, local.get(parent, 0), previous.get(parent))
@@ -52,6 +58,7 @@ def extract_children(client: PcoClient, conn: psycopg.Connection, stream: str,
         with conn.transaction(), conn.cursor() as cur:
             if status == "ok":
                 load(cur, rows, table)
+                records += len(rows)
             cur.execute(sqlfiles.read("extract/record_fetch.sql"), {
                 "stream": stream, "parent": parent, "status": status,
                 "records": len(rows or []), "expected": expected,
@@ -72,6 +79,7 @@ def extract_children(client: PcoClient, conn: psycopg.Connection, stream: str,
                     {**result, "window_start": None, "window_end": None})
         cur.execute(sqlfiles.statement("extract/analyze_staged.sql", table=table))
     result["parents"] = outcomes
+    told.finish(len(parents), len(parents), stream=stream, records=staged)
     log.info("extracted %s: %d parents %s, %d records, %d requests", stream, len(parents),
              outcomes, staged, result["requests"])
     return result

@@ -4,6 +4,7 @@ its first full pull was ever merged here), then each of its streams in order.
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 import psycopg
 
@@ -56,12 +57,14 @@ def plan(conn: psycopg.Connection, resource: str, window_start=None, window_end=
 
 
 def extract_resource(client: PcoClient, conn: psycopg.Connection, resource: str, run_id: str,
-                     read: Read = resources.WHOLE) -> dict:
+                     read: Read = resources.WHOLE,
+                     progress: Callable[[dict], None] | None = None) -> dict:
     """Every stream of `resource` into staging: {stream: its extract result}. A resource the
     PCO token may not read (403: the church has no such PCO product, or the token's user no
-    access to it) is not read: {"not_read": "no access: ..."}, and nothing of it is staged."""
+    access to it) is not read: {"not_read": "no access: ..."}, and nothing of it is staged.
+    progress: called with how far each stream's read is (extract.progress)."""
     try:
-        return _extract_streams(client, conn, resource, run_id, read)
+        return _extract_streams(client, conn, resource, run_id, read, progress)
     except PcoError as exc:
         if exc.status != 403:
             raise
@@ -83,14 +86,14 @@ def _forget(conn: psycopg.Connection, resource: str, run_id: str) -> None:
 
 
 def _extract_streams(client: PcoClient, conn: psycopg.Connection, resource: str, run_id: str,
-                     read: Read) -> dict:
+                     read: Read, progress: Callable[[dict], None] | None) -> dict:
     results = {}
     for name in resources.resource(resource).streams:
         spec = resources.stream(name)
         if spec.parent:
-            results[name] = extract_children(client, conn, name, run_id)
+            results[name] = extract_children(client, conn, name, run_id, progress)
             continue
-        results[name] = extract(client, conn, name, run_id, read)
+        results[name] = extract(client, conn, name, run_id, read, progress)
         if results[name]["mode"] == "snapshot" and spec.confirm_gone:
             results[name].update(confirm_absent(client, conn, name, run_id))
     conn.commit()

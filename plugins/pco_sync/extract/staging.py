@@ -18,10 +18,12 @@ import hashlib
 import json
 import logging
 from datetime import datetime, timezone
+from typing import Callable
 
 import psycopg
 
 from pco_sync import church_db, sqlfiles
+from pco_sync.extract.progress import Progress
 from pco_sync.pco import resources
 from pco_sync.pco.client import PcoClient, resolve
 from pco_sync.pco.resources import WHOLE, Read
@@ -32,12 +34,13 @@ BATCH_ROWS = 200  # two pages of 100
 
 
 def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: str,
-            read: Read = WHOLE) -> dict:
+            read: Read = WHOLE, progress: Callable[[dict], None] | None = None) -> dict:
     """Read `stream` from PCO into pco_staging.<stream> under `run_id`, whole or by the
     window of `read` (the registry decides which: pco.resources.Resource.read).
 
     Returns {stream, mode, records (rows staged), requests (HTTP requests made)}, and for a
-    window its window_start and window_end (ISO-8601)."""
+    window its window_start and window_end (ISO-8601). progress: called with how far the
+    read is (extract.progress) after committed batches, every few seconds, and at the end."""
     spec = resources.stream(stream)
     read = read if spec.windowed else WHOLE  # a stream without a time filter is read whole
     table = sqlfiles.staging_table(stream)
@@ -47,6 +50,7 @@ def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: st
     covers_to = read.end or datetime.now(timezone.utc)
     requests_before = client.stats.requests
     read_count = 0
+    told = Progress(stream, "records staged", progress)
 
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(sqlfiles.statement("extract/clear_stream.sql", table=table))
@@ -59,6 +63,8 @@ def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: st
         if len(batch) >= BATCH_ROWS:
             commit_batch(conn, batch, table)
             batch = []
+            total, pages = _listing(client)
+            told.update(read_count, total, stream=stream, pages=pages)
     commit_batch(conn, batch, table)
     with conn.transaction(), conn.cursor() as cur:
         staged = cur.execute(sqlfiles.statement("extract/count_staged.sql", table=table)).fetchone()[0]
@@ -70,9 +76,17 @@ def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: st
             result.update(window_start=read.start.isoformat(), window_end=read.end.isoformat())
         if read.whole:
             cur.execute(sqlfiles.statement("extract/analyze_staged.sql", table=table))
+    total, pages = _listing(client)
+    told.finish(staged, total, stream=stream, pages=pages)
     log.info("extracted %s (%s): %d records read, %d staged, %d requests", stream, read.why or
              read.mode, read_count, staged, result["requests"])
     return result
+
+
+def _listing(client) -> tuple[int | None, int | None]:
+    """(PCO's total_count, pages read) of the client's current list; a stand-in client that
+    does not keep them reports neither."""
+    return getattr(client, "total_count", None), getattr(client, "pages_read", None)
 
 
 def commit_batch(conn: psycopg.Connection, batch: list[tuple], table) -> None:

@@ -105,6 +105,10 @@ class PcoClient:
         self.rng = rng or random.Random()
         self.pacer = Pacer(sleep, clock)
         self.stats = Stats()
+        # The list pages() is reading: pages read so far, and PCO's meta.total_count of its
+        # first page (None: PCO gave none), so a caller can say how far a long read is.
+        self.pages_read = 0
+        self.total_count: int | None = None
 
     # ---- one request ------------------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -203,9 +207,14 @@ class PcoClient:
         query["per_page"] = per_page
         url: str | None = self.url(path)
         last_value = None
+        self.pages_read, self.total_count = 0, None
         while url:
             doc = self.get(url, query)
             query = None  # links.next carries the query from here on
+            self.pages_read += 1
+            if self.pages_read == 1:  # a re-windowed scan counts only what is left: keep the first
+                total = (doc.get("meta") or {}).get("total_count")
+                self.total_count = total if isinstance(total, int) and total >= 0 else None
             yield doc
             data = doc.get("data") or []
             if data and window_attr:

@@ -54,11 +54,12 @@ PUSHES: dict[str, Push] = {p.name: p for p in (
 
 def push(conn: psycopg.Connection, client: PcoClient | None, name: str, run_id: str,
          settings: PushSettings | None = None, *, full_push: bool = False,
-         dry_run: bool = False, after_send=None, accept_mass_push: bool = False) -> dict:
+         dry_run: bool = False, after_send=None, accept_mass_push: bool = False,
+         progress=None) -> dict:
     """Run the push `name`: counts per subject (created, updated or deleted, unchanged,
     failed, skipped), skip reasons, requests made and, in a dry run, the operations. Over the
     safety gate's limits (settings.limits) it sends nothing and raises PushGateError, unless
-    accept_mass_push."""
+    accept_mass_push. progress: see push.steps.run_steps."""
     spec = PUSHES[name]
     settings = settings or PushSettings()
     params = {"full_push": full_push}
@@ -71,7 +72,8 @@ def push(conn: psycopg.Connection, client: PcoClient | None, name: str, run_id: 
     return run_steps(conn, client, run_id, list(spec.steps), params, dry_run=dry_run,
                      after_send=after_send, before=before, unchanged_sql=spec.unchanged,
                      entities=spec.entities, kinds=spec.kinds or None, name=name,
-                     limits=settings.limits, accept_mass_push=accept_mass_push)
+                     limits=settings.limits, accept_mass_push=accept_mass_push,
+                     progress=progress)
 
 
 def _scope(conn: psycopg.Connection, settings: PushSettings) -> None:

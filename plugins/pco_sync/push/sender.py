@@ -32,6 +32,7 @@ import psycopg
 
 from pco_sync import church_db, sqlfiles
 from pco_sync.errors import PcoError, PcoOutage
+from pco_sync.extract.progress import Progress
 from pco_sync.pco.client import PcoClient
 from pco_sync.push import lookups
 from pco_sync.push.ops import Op, Result
@@ -45,11 +46,14 @@ OUTAGE_STREAK = 3  # consecutive no-answer failures that stop the push
 class Pusher:
     def __init__(self, conn: psycopg.Connection, client: PcoClient | None, run_id: str, *,
                  dry_run: bool = False, after_send: Callable[[Op, Result], None] | None = None,
-                 batch: int = BATCH):
+                 batch: int = BATCH, progress: Progress | None = None):
         self.conn, self.client, self.run_id = conn, client, run_id
         self.dry_run, self.after_send, self.batch = dry_run, after_send, batch
         self.operations: list[dict] = []  # what a dry run would have sent
         self.streak = 0
+        # How far the push is: writes sent of those planned so far (later steps plan later).
+        self.progress, self.planned, self.sent = progress, 0, 0
+        self.requests_before = client.stats.requests if client else 0
         church_db.use_run(conn, run_id)
         conn.execute(sqlfiles.read("push/create_results.sql"))
 
@@ -89,6 +93,7 @@ class Pusher:
         over its outcomes and commit. Journaled ops are written to sync.push_pending (and
         committed) before their batch is sent."""
         results: list[Result] = []
+        self.planned += len(ops)
         for start in range(0, len(ops), self.batch):
             chunk = ops[start:start + self.batch]
             if journal:
@@ -97,6 +102,9 @@ class Pusher:
             try:
                 for op in chunk:
                     done.append(self.send(op))
+                    self.sent += 1
+                    if self.progress:
+                        self.progress.update(self.sent, self.planned, requests=self.requests())
             finally:
                 if done:  # what was sent is saved even when the batch stops early
                     self._save(done, save)
@@ -134,6 +142,10 @@ class Pusher:
                 r.ok, r.detail = False, refused[(r.op.entity, r.op.key, r.op.operation)]
                 log.warning("%s %s %s not saved: %s", r.op.operation, r.op.entity, r.op.key,
                             r.detail)
+
+    def requests(self) -> int:
+        """Requests this push made so far."""
+        return self.client.stats.requests - self.requests_before if self.client else 0
 
     def commit(self) -> None:
         if not self.dry_run:

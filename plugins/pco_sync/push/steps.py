@@ -8,6 +8,7 @@ import psycopg
 
 from pco_sync import sqlfiles
 from pco_sync.errors import PushGateError
+from pco_sync.extract.progress import Progress
 from pco_sync.pco.client import PcoClient
 from pco_sync.push import gate
 from pco_sync.push.ops import Result
@@ -20,7 +21,8 @@ def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
               unchanged_sql: str | None = None,
               kinds: dict[tuple[str, str], str] | None = None,
               entities: tuple[str, ...] = (), name: str = "",
-              limits: gate.Limits | None = None, accept_mass_push: bool = False) -> dict:
+              limits: gate.Limits | None = None, accept_mass_push: bool = False,
+              progress: Callable[[dict], None] | None = None) -> dict:
     """Plan, send and save each (plan, save, journal) step in order; later steps plan after
     earlier ones saved (contacts see the people just linked). Returns the counts (see
     tally) plus the skip reasons, the requests made and, in a dry run, the operations.
@@ -28,9 +30,11 @@ def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
     touched ids). Open failures
     and journal rows of `entities` that no plan asked for any more are settled. With
     `limits`, the plans are counted first and a push over them sends nothing
-    (PushGateError; a dry run reports it under "gate" instead)."""
-    pusher = Pusher(conn, client, run_id, dry_run=dry_run, after_send=after_send)
-    requests_before = client.stats.requests if client else 0
+    (PushGateError; a dry run reports it under "gate" instead). progress: called with the
+    writes sent of those planned (extract.progress), every few seconds and at the end."""
+    told = Progress(f"push {name}".strip(), "writes sent", progress)
+    pusher = Pusher(conn, client, run_id, dry_run=dry_run, after_send=after_send,
+                    progress=told)
     results, skipped, planned = [], [], []
     stopped = None
     try:
@@ -63,7 +67,8 @@ def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
         if s["skip"] != "waiting to retry":
             reasons[s["skip"]] = reasons.get(s["skip"], 0) + 1
     counts["skipped_reasons"] = reasons
-    counts["requests"] = (client.stats.requests - requests_before) if client else 0
+    counts["requests"] = pusher.requests()
+    told.finish(pusher.sent, pusher.planned, requests=counts["requests"])
     if dry_run:
         counts["operations"] = pusher.operations
     if stopped:

@@ -12,7 +12,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "pco_sync"
 # The rooms in the order data flows; a module may import its own room and rooms before it.
-LAYERS = ["errors", "limits", "sqlfiles", "church_db", "pco", "churches", "extract", "quality", "merge",
+LAYERS = ["errors", "limits", "sqlfiles", "progress", "church_db", "pco", "churches", "extract", "quality", "merge",
           "push", "webhooks", "retention", "summary", "review", "airflow"]
 FORBIDDEN = ("devkit", "pco_simulator", "tests", "bench")
 SQL = re.compile(r"^\s*(?:--[^\n]*\n\s*)*(?:SELECT\s+\S|INSERT\s+INTO\s|UPDATE\s+\S+\s+SET\s|"

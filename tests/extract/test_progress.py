@@ -3,8 +3,8 @@ seconds (never per record) whose figures grow and end at the step's own final co
 from __future__ import annotations
 
 from pco_simulator import SimConfig, Simulator
-from pco_sync.extract import progress
-from pco_sync.extract.progress import Progress, line
+from pco_sync import progress
+from pco_sync.progress import Progress, line
 from pco_sync.extract.staging import extract
 from pipeline import client_for, seed_people
 from push_helpers import local_person, push_people

@@ -80,18 +80,25 @@ def _webhook_backlog(conn) -> dict | None:
     return backlog if inbox.building_up(backlog) else None
 
 
+def _pending(conn) -> list[str]:
+    """The migrations the church database lacks; 409 when code and database disagree (the
+    runs fail saying the same)."""
+    from pco_sync import church_db
+    from pco_sync.errors import MigrationError
+
+    try:
+        return church_db.pending_migrations(conn)
+    except MigrationError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
 def _not_synced(dag_id: str, conn) -> HTMLResponse | None:
     """The page saying the church database is not ready yet (no run yet, or migrations its
     next run applies); None when the page can be read."""
     from pco_sync import church_db
     from pco_sync.airflow import review_page
 
-    from pco_sync.errors import MigrationError
-
-    try:
-        pending = church_db.pending_migrations(conn)
-    except MigrationError as exc:  # code and database disagree: the runs fail saying the same
-        raise HTTPException(409, str(exc)) from None
+    pending = _pending(conn)
     if not pending:
         return None
     applied_any = len(pending) < len(church_db.migrations())
@@ -100,9 +107,7 @@ def _not_synced(dag_id: str, conn) -> HTMLResponse | None:
 
 def _ready(dag_id: str, conn) -> None:
     """The JSON API's answer before the church database is ready: 409, saying why."""
-    from pco_sync import church_db
-
-    if church_db.pending_migrations(conn):
+    if _pending(conn):
         raise HTTPException(409, f"the church database of {dag_id} is not ready: its next run "
                                  "creates or updates the schema (nothing has run yet, or the "
                                  "code was upgraded since)")

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from pco_sync import summary as summaries
 from pco_sync.airflow import templates
-from pco_sync.extract.progress import count, duration
+from pco_sync.progress import amount, count, duration, share
 
 IN_PROGRESS = ("queued", "running")  # run states whose tab shows progress and reloads itself
 REFRESH_SECONDS = 3
@@ -85,7 +85,7 @@ def render(dag_id: str, run_id: str, run: dict | None, review_url: str | None = 
 
 
 def _in_progress(run: dict, now: datetime) -> list[dict]:
-    """A row per running task: what its latest progress report says (extract.progress), or
+    """A row per running task: what its latest progress report says (pco_sync.progress), or
     only how long it has run for a task that reports none (checks and merges are single
     statements)."""
     rows = []
@@ -101,9 +101,9 @@ def _in_progress(run: dict, now: datetime) -> list[dict]:
             extra = [count(figures[k], k) for k in ("pages", "requests", "records")
                      if isinstance(figures.get(k), int)]
             row["what"] = " ".join(filter(None, [
-                figures.get("step"), f"{done:,} of {total:,}" if total is not None else f"{done:,}",
-                figures.get("unit"), f"({', '.join(extra)})" if extra else ""]))
-            row["share"] = f"{100 * done // total}%" if total else None
+                figures.get("step"), amount(done, total), figures.get("unit"),
+                f"({', '.join(extra)})" if extra else ""]))
+            row["share"] = share(done, total)
             age = _age(figures.get("updated"), now)
             if figures.get("left") is not None:  # the estimate less the time since it was made
                 row["left"] = "about " + duration(max(figures["left"] - age, 0))

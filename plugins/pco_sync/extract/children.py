@@ -16,7 +16,7 @@ import psycopg
 
 from pco_sync import church_db, limits, sqlfiles
 from pco_sync.errors import PcoError
-from pco_sync.extract.progress import Progress
+from pco_sync.progress import Progress
 from pco_sync.extract.staging import load, staging_row
 from pco_sync.pco import resources
 from pco_sync.pco.client import PcoClient
@@ -30,7 +30,7 @@ PARENT_KIND = {"group_memberships": "Group", "team_assignments": "Team"}
 def extract_children(client: PcoClient, conn: psycopg.Connection, stream: str,
                      run_id: str, progress: Callable[[dict], None] | None = None) -> dict:
     """The per-parent list `stream` for every parent staged in this run; progress: called
-    with how many parents' lists are read (extract.progress), every few seconds."""
+    with how many parents' lists are read (pco_sync.progress), every few seconds."""
     spec = resources.stream(stream)
     table = sqlfiles.staging_table(stream)
     kind = PARENT_KIND[stream]

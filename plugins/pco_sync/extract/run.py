@@ -62,7 +62,7 @@ def extract_resource(client: PcoClient, conn: psycopg.Connection, resource: str,
     """Every stream of `resource` into staging: {stream: its extract result}. A resource the
     PCO token may not read (403: the church has no such PCO product, or the token's user no
     access to it) is not read: {"not_read": "no access: ..."}, and nothing of it is staged.
-    progress: called with how far each stream's read is (extract.progress)."""
+    progress: called with how far each stream's read is (pco_sync.progress)."""
     try:
         return _extract_streams(client, conn, resource, run_id, read, progress)
     except PcoError as exc:

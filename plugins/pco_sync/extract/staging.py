@@ -23,7 +23,7 @@ from typing import Callable
 import psycopg
 
 from pco_sync import church_db, sqlfiles
-from pco_sync.extract.progress import Progress
+from pco_sync.progress import Progress
 from pco_sync.pco import resources
 from pco_sync.pco.client import PcoClient, resolve
 from pco_sync.pco.resources import WHOLE, Read
@@ -40,7 +40,7 @@ def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: st
 
     Returns {stream, mode, records (rows staged), requests (HTTP requests made)}, and for a
     window its window_start and window_end (ISO-8601). progress: called with how far the
-    read is (extract.progress) after committed batches, every few seconds, and at the end."""
+    read is (pco_sync.progress) after committed batches, every few seconds, and at the end."""
     spec = resources.stream(stream)
     read = read if spec.windowed else WHOLE  # a stream without a time filter is read whole
     table = sqlfiles.staging_table(stream)
@@ -72,10 +72,10 @@ def extract(client: PcoClient, conn: psycopg.Connection, stream: str, run_id: st
                   "requests": client.stats.requests - requests_before}
         cur.execute(sqlfiles.read("extract/record_extract.sql"),
                     {**result, "window_start": read.start, "window_end": covers_to})
-        if not read.whole:  # what the run's summary says it read (not Airflow's interval)
-            result.update(window_start=read.start.isoformat(), window_end=read.end.isoformat())
         if read.whole:
             cur.execute(sqlfiles.statement("extract/analyze_staged.sql", table=table))
+        else:  # what the run's summary says it read (not Airflow's interval)
+            result.update(window_start=read.start.isoformat(), window_end=read.end.isoformat())
     total, pages = _listing(client)
     told.finish(staged, total, stream=stream, pages=pages)
     log.info("extracted %s (%s): %d records read, %d staged, %d requests", stream, read.why or

@@ -7,8 +7,9 @@ reads the run from current_setting('pco_sync.run_id'); steps hand each other tem
 that are dropped at commit. After the steps, the church and sync tables the merge filled
 are analyzed (merge/shared/analyze_written.sql), so the next merges (families read people)
 do not plan on an empty table's statistics. After a merge, the streams this run read whole
-count as fully synced (sync.full_syncs), so windowed runs may follow, and each merged stream's pulls reach
-as far as this run read (sync.pulled_until), where a manual run reads on from.
+count as fully synced (sync.full_syncs), so windowed runs may follow, and each merged
+stream's pulls reach as far as this run read (sync.pulled_until), where a manual run reads
+on from.
 
 Conflict policies (the Variable pco_sync_conflict_policy, {field group: policy}) reach the
 SQL as the transaction setting pco_sync.conflict_policy; sync.three_way_settled applies them

@@ -21,7 +21,7 @@ def run(conn: psycopg.Connection, client: PcoClient | None, name: str, run_id: s
         settings: PushSettings | None = None, *, full_push: bool = False,
         dry_run: bool = False, accept_mass_push: bool = False, progress=None) -> dict:
     """Push `name` (people, families or memberships) to PCO; the counts. progress: called
-    with how far the push is, every few seconds (pco_sync.extract.progress)."""
+    with how far the push is, every few seconds (pco_sync.progress)."""
     if name == "people":
         log.info("push settings: %s", settings or PushSettings())
     counts = push(conn, client, name, run_id, settings, full_push=full_push, dry_run=dry_run,

@@ -32,7 +32,7 @@ import psycopg
 
 from pco_sync import church_db, sqlfiles
 from pco_sync.errors import PcoError, PcoOutage
-from pco_sync.extract.progress import Progress
+from pco_sync.progress import Progress
 from pco_sync.pco.client import PcoClient
 from pco_sync.push import lookups
 from pco_sync.push.ops import Op, Result

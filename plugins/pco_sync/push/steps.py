@@ -8,7 +8,7 @@ import psycopg
 
 from pco_sync import sqlfiles
 from pco_sync.errors import PushGateError
-from pco_sync.extract.progress import Progress
+from pco_sync.progress import Progress
 from pco_sync.pco.client import PcoClient
 from pco_sync.push import gate
 from pco_sync.push.ops import Result
@@ -31,7 +31,7 @@ def run_steps(conn: psycopg.Connection, client: PcoClient | None, run_id: str,
     and journal rows of `entities` that no plan asked for any more are settled. With
     `limits`, the plans are counted first and a push over them sends nothing
     (PushGateError; a dry run reports it under "gate" instead). progress: called with the
-    writes sent of those planned (extract.progress), every few seconds and at the end."""
+    writes sent of those planned (pco_sync.progress), every few seconds and at the end."""
     told = Progress(f"push {name}".strip(), "writes sent", progress)
     pusher = Pusher(conn, client, run_id, dry_run=dry_run, after_send=after_send,
                     progress=told)

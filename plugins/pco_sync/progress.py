@@ -62,15 +62,24 @@ def line(figures: dict) -> str:
     """'people: 12 pages, 2,400 of 8,000 records staged (30%), about 30 s left'."""
     done, total = figures["done"], figures["total"]
     parts = [count(figures[k], k) for k in ("pages", "requests") if figures.get(k) is not None]
-    of = f"{done:,} of {total:,}" if total is not None else f"{done:,}"
-    share = f" ({100 * done // total}%)" if total else ""
-    parts.append(f"{of} {figures['unit']}{share}")
+    pct = share(done, total)
+    parts.append(f"{amount(done, total)} {figures['unit']}" + (f" ({pct})" if pct else ""))
     text = f"{figures['step']}: " + ", ".join(parts)
     if figures.get("final"):
         return text + ", done"
     if figures.get("left") is not None:
         text += f", about {duration(figures['left'])} left"
     return text
+
+
+def amount(done: int, total: int | None) -> str:
+    """'2,400 of 8,000', or '2,400' without a total."""
+    return f"{done:,} of {total:,}" if total is not None else f"{done:,}"
+
+
+def share(done: int, total: int | None) -> str | None:
+    """'30%' (None without a total)."""
+    return f"{100 * done // total}%" if total else None
 
 
 def count(n: int, noun: str) -> str:

@@ -103,7 +103,7 @@ def test_a_church_listed_twice():
      "church 'grace': resources: unknown resource songs"),
     ({"slug": "grace", "resources": []}, "church 'grace': resources must list at least one"),
     ({"slug": "grace", "push": {"scope": "everyone", "shoe_size": 9}},
-     "church 'grace': push must be a mapping of fields, max_changes"),
+     "church 'grace': push must be a mapping of active_only, fields, max_changes"),
     ({"slug": "grace", "push": ["scope"]}, "church 'grace': push must be a mapping"),
     ({"slug": "grace", "schedule_offset": 15}, "schedule_offset must be a whole minute from 0 to 14"),
     ({"slug": "grace", "schedule_offset": -1}, "schedule_offset must be a whole minute"),

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from pco_sync.errors import SettingsError
 from pco_sync.pco import resources as registry
+from pco_sync.push import settings as push_settings
 
 FILE_NAME = "churches.yaml"
 ENV_FILE = "PCO_SYNC_CHURCHES_FILE"
@@ -37,7 +38,7 @@ DEFAULT_SLUG = "default"
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 KEYS = {"slug", "name", "pco_conn_id", "church_db_conn_id", "resources", "push",
         "schedule_offset"}
-PUSH_KEYS = {"scope", "sync_groups", "require_email", "fields", "max_changes", "max_share"}
+PUSH_KEYS = set(push_settings.VARIABLES)
 INTERVAL_MINUTES = 15
 
 

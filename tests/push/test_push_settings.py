@@ -33,6 +33,7 @@ def test_values_are_parsed_and_names_always_sent():
     ({"fields": '["emails", "shoe_size"]'}, "unknown shoe_size"),
     ({"fields": "emails"}, "not valid JSON"),
     ({"require_email": "maybe"}, "must be true or false"),
+    ({"active_only": "sometimes"}, "pco_sync_push_active_only must be true or false"),
 ])
 def test_bad_values_say_which_variable_and_why(values, message):
     with pytest.raises(SettingsError, match=message):

@@ -3,8 +3,9 @@
 -- what the agreed state will say) and remote_id = the local id. A create is journaled
 -- before it is sent; a journal row left by an earlier attempt (a crash, no answer, a 5xx)
 -- makes it pending: the push looks for remote_id = the local id first. A create with no
--- journal row is sent without a lookup. Params: fields, require_email, everyone (else
--- push_scope), full_push (retry failures now). What staff chose for a person PCO no longer
+-- journal row is sent without a lookup. Params: fields, require_email, active_only (an
+-- inactive local person is not created), everyone (else push_scope), full_push (retry
+-- failures now). What staff chose for a person PCO no longer
 -- had (sync.resolve_removed, the latest choice): kept local, never created; recreate,
 -- created whatever the scope and the email rule.
 WITH unlinked AS (
@@ -26,6 +27,8 @@ decided AS (
                          WHERE m.entity = 'person' AND m.resolved_at IS NULL
                            AND m.candidates @> ARRAY[u.id])
                 THEN 'in match review'
+           WHEN %(active_only)s AND u.status <> 'active' AND u.removal IS DISTINCT FROM 'recreate'
+                THEN 'inactive'
            WHEN NOT %(everyone)s AND u.removal IS DISTINCT FROM 'recreate'
                 AND NOT EXISTS (SELECT 1 FROM push_scope s WHERE s.person_id = u.id)
                 THEN 'not in a sync group'

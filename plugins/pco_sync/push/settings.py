@@ -5,9 +5,11 @@ the push tasks at run time, so a church changes them without touching code.
     pco_sync_push_sync_groups    local groups (names or ids) whose current members are pushed
     pco_sync_push_require_email  true: a person without an email is not created in PCO
     pco_sync_push_fields         what is sent: person fields and contact kinds
+    pco_sync_push_active_only    true: only people whose local status is active are created
 
-Scope and the email rule decide who is created in PCO; people already linked are kept in
-step whatever the scope. First and last name are always sent (PCO needs a name).
+Scope, the email rule and active_only decide who is created in PCO; people already linked
+are kept in step whatever the scope (an inactive linked person's status change is sent as a
+status change, never as a delete). First and last name are always sent (PCO needs a name).
 
 With a churches.yaml each church has its own copies (`pco_sync_push_scope__<slug>`, ...) and
 the file's `push:` mapping gives its defaults: `names` and `defaults` below.
@@ -34,6 +36,7 @@ VARIABLES = {
     "sync_groups": "pco_sync_push_sync_groups",
     "require_email": "pco_sync_push_require_email",
     "fields": "pco_sync_push_fields",
+    "active_only": "pco_sync_push_active_only",
     "max_changes": "pco_sync_push_max_changes",
     "max_share": "pco_sync_push_max_share",
 }
@@ -45,6 +48,9 @@ class PushSettings:
     sync_groups: tuple[str, ...] = ()
     require_email: bool = True
     fields: tuple[str, ...] = DEFAULT_FIELDS
+    # Default true: an inactive local person (moved away, deceased, a record kept for
+    # history) should not become a new PCO profile that staff then have to clean up.
+    active_only: bool = True
     limits: Limits = Limits()  # the push safety gate's
 
     @property
@@ -78,6 +84,7 @@ class PushSettings:
         fields = tuple(dict.fromkeys([*ALWAYS, *fields]))
         return cls(scope, groups, _bool(names["require_email"],
                                         got.get("require_email", True)), fields,
+                   _bool(names["active_only"], got.get("active_only", True)),
                    Limits(_number(names["max_changes"], "max_changes", got, int, 1),
                           _number(names["max_share"], "max_share", got, float, 0.0)))
 
@@ -95,7 +102,7 @@ class PushSettings:
 
     def sql_params(self) -> dict:
         return {"fields": list(self.fields), "require_email": self.require_email,
-                "everyone": self.everyone}
+                "everyone": self.everyone, "active_only": self.active_only}
 
 
 def _number(name: str, key: str, got: dict, kind, minimum):
@@ -118,7 +125,7 @@ def _json(key: str, name: str, value):
     try:
         return json.loads(value)
     except ValueError:
-        if key in ("scope", "require_email", "max_changes", "max_share"):
+        if key in ("scope", "require_email", "active_only", "max_changes", "max_share"):
             return value  # a bare word is fine here; _bool / the scope check judge it
         raise SettingsError(f"{name} is not valid JSON: {value!r}") from None
 

@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 
 export PYTHONPATH := $(ROOT):$(ROOT)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: venv chromium test bench demo airflow celery full-sync clean
+.PHONY: venv chromium test bench demo airflow celery full-sync schema-docs clean
 
 venv: $(STAMP)
 
@@ -77,6 +77,12 @@ celery: venv
 # it; `bin/airflow dags test` would race the scheduler for the same task instances).
 full-sync: venv
 	cd $(ROOT) && bin/airflow dags trigger pco_sync -c '{"full_refresh": true}'
+
+# docs/schema.md from the church database's own comments: migrates a scratch database (on the
+# embedded PostgreSQL, or TEST_DATABASE_URL's server), reads the catalog, drops it. Run it
+# after adding a migration; tests/test_schema_docs.py fails until it is. See devkit/schema_docs.py.
+schema-docs: venv
+	cd $(ROOT) && $(VPY) -m devkit.schema_docs
 
 # Everything the other targets create: the venv, .local/ (the embedded PostgreSQL with every
 # church database in it, the Airflow homes of make airflow, make demo and the tests, the PCO

@@ -37,7 +37,7 @@ Figures:
   DAG processor parses it, against Airflow's default dagbag_import_timeout of 30 s (target
   <= 0.2). Measured first, without the deployment.
 
-docs/celery.md turns these into workers per 100 and per 1,000 churches. Environment:
+docs/deploying.md turns these into workers per 100 and per 1,000 churches. Environment:
 PCO_SYNC_BENCH_CHURCHES (20), PCO_SYNC_BENCH_CHURCH_PEOPLE (200),
 PCO_SYNC_BENCH_CHURCH_INTERVAL (seconds a 15-minute interval lasts, 900),
 PCO_SYNC_BENCH_CHURCH_INTERVALS (1), and devkit.celery's PCO_SYNC_CELERY_BROKER /

@@ -18,13 +18,14 @@ records with the same created_at second), step-children with another last name.
 """
 from __future__ import annotations
 
+import calendar
 import random
 import time
 from datetime import date, datetime, timedelta, timezone
 
 from faker import Faker
 
-from .schema import RESOURCES
+from .schema import RESOURCES, SERVICES_APP_ID
 from .store import ID_BASES, ISO, Store, display_name
 
 # The fixed "now" the data is generated against (the wall clock never matters).
@@ -34,7 +35,13 @@ GENERATED_TABLES = (
     "people", "emails", "phone_numbers", "addresses", "households", "household_memberships",
     "group_types", "groups", "memberships", "events", "event_instances", "teams",
     "team_positions", "person_team_position_assignments",
+    # Services structure and people in Services, drawn from their own Random so the tables
+    # above stay exactly what they were for a given seed.
+    "folders", "service_types", "services_people", "person_apps",
 )
+# Generated tables whose ids are not their own sequence: a Services person has the id of
+# the People person.
+SHARED_ID_TABLES = ("services_people",)
 
 DAY = 86_400
 YEAR = 365 * DAY
@@ -163,6 +170,17 @@ TEAMS = {
 }
 TEAM_SERVICES = ("9am", "11am", "Saturday 5pm", "8:30am", "10:30am", "Spanish Service",
                  "North Campus", "Contemporary", "Traditional", "Wednesday Night")
+# Services structure: folders (name, parent folder name) and service types (name, folder
+# name or None for the top level, frequency). The first n_service_types are used.
+SERVICE_FOLDERS = (("Weekend Services", None), ("Main Campus", "Weekend Services"),
+                   ("Student Ministry", None))
+SERVICE_TYPES = (("Sunday Morning", "Main Campus", "Weekly"),
+                 ("Saturday Evening", "Weekend Services", "Weekly"),
+                 ("Midweek", None, "Weekly"),
+                 ("Youth Night", "Student Ministry", "Weekly"),
+                 ("Christmas & Easter", "Weekend Services", "Yearly"),
+                 ("Kids Camp", "Student Ministry", "Yearly"))
+SERVICES_PERMISSIONS = ("Scheduled Viewer", "Viewer", "Scheduler", "Editor", "Administrator")
 STAGE_COLORS = ("#e8453c", "#f5a623", "#4a90e2", "#7ed321", "#9013fe", "#50e3c2", "#bd10e0")
 STAGE_VARIANTS = ("dark", "light", "minimal")
 
@@ -224,6 +242,9 @@ class _Gen:
         self.store = store
         self.target = max(1, int(people))
         self.rng = random.Random(seed)
+        # Services structure and people in Services come from their own stream, so adding
+        # them changed nothing the tables before them hold.
+        self.srng = random.Random(f"pco-services-{seed}")
         fake = Faker("en_US")
         fake.seed_instance(seed)
         rng = self.rng
@@ -1038,6 +1059,101 @@ class _Gen:
                         "updated_at": _ts(self.later(c, 0.2)),
                     })
 
+    def generate_services(self) -> None:
+        """Folders (one nested), service types (most in folders, one at the top level), a
+        service type for every team (some list a second), and the people in Services:
+        everyone holding an assignment plus a few more, one or two of those archived."""
+        rng = self.srng
+        n_types = min(len(SERVICE_TYPES), 3 + self.target // 1000)
+        specs = SERVICE_TYPES[:n_types]
+        folder_ids: dict[str, str] = {}
+        folder_made: dict[str, int] = {}
+        lo, hi = self.start_s, self.start_s + 2 * YEAR
+        for name, parent in SERVICE_FOLDERS:  # every folder, even one left empty
+            fid = self.next_id("folders")
+            folder_ids[name] = fid
+            start = folder_made[parent] + 60 if parent else lo
+            c = start + int((hi - start) * rng.random())
+            folder_made[name] = c
+            self.rows["folders"].append({
+                "id": fid, "name": name, "parent_id": folder_ids.get(parent) if parent else None,
+                "campus_id": None, "container": None, "created_at": _ts(c),
+                "updated_at": _ts(self._s_later(c, 0.3))})
+        type_ids = []
+        for seq, (name, folder, frequency) in enumerate(specs):
+            sid = self.next_id("service_types")
+            type_ids.append(sid)
+            start = folder_made[folder] + 60 if folder else lo
+            c = start + int((hi + YEAR - start) * rng.random())
+            self.rows["service_types"].append({
+                "id": sid, "name": name, "parent_id": folder_ids.get(folder) if folder else None,
+                "archived_at": None, "attachment_types_enabled": False,
+                "background_check_permissions": "default",
+                "comment_permissions": "Scheduled Viewer", "created_at": _ts(c),
+                "custom_item_types": [], "deleted_at": None, "frequency": frequency,
+                "last_plan_from": "plan", "permissions": "Administrator", "sequence": seq,
+                "standard_item_types": [], "updated_at": _ts(self._s_later(c, 0.5))})
+        by_name = {name: sid for (name, _, _), sid in zip(specs, type_ids)}
+        for team in self.rows["teams"]:
+            base = team["name"].split(" - ")[0]
+            primary = (by_name.get("Youth Night") if base == "Student Ministry" else
+                       by_name.get("Sunday Morning") if base == "Kids Ministry" else None)
+            primary = primary or type_ids[min(int(rng.random() ** 2 * len(type_ids)),
+                                              len(type_ids) - 1)]
+            listed = [primary]
+            if len(type_ids) > 1 and rng.random() < 0.3:
+                listed.append(rng.choice([t for t in type_ids if t != primary]))
+            team["service_type_id"], team["service_type_ids"] = primary, listed
+        shared = [t for t in self.rows["teams"] if len(t["service_type_ids"]) > 1]
+        if not shared and len(type_ids) > 1 and len(self.rows["teams"]) > 1:
+            last = self.rows["teams"][-1]  # a church always has one team serving two
+            last["service_type_ids"].append(
+                rng.choice([t for t in type_ids if t != last["service_type_id"]]))
+
+        # People in Services: every assignment holder, then a few more without assignments.
+        first_assigned: dict[str, int] = {}
+        for a in self.rows["person_team_position_assignments"]:
+            t = _epoch(a["created_at"])
+            first_assigned[a["person_id"]] = min(t, first_assigned.get(a["person_id"], t))
+        holders = sorted(first_assigned, key=int)
+        others = sorted((p["id"] for p in self.adults if p["id"] not in first_assigned), key=int)
+        extra = sorted(rng.sample(others, min(len(others), max(3, self.target // 50))), key=int)
+        archived = set(rng.sample(extra, min(len(extra), 1 if self.target < 500 else 2)))
+        services_ids = sorted(holders + extra, key=int)
+        for pid in services_ids:
+            pc = self.person_by_id(pid)["created_at_s"]
+            until = first_assigned.get(pid, self.now_s - 3600)
+            created = pc + int(max(0, until - pc) * rng.random())
+            perm = rng.choices(SERVICES_PERMISSIONS, weights=(70, 15, 7, 6, 2))[0]
+            top = SERVICES_PERMISSIONS.index(perm)
+            max_perm = perm if rng.random() < 0.8 else SERVICES_PERMISSIONS[
+                rng.randint(top, len(SERVICES_PERMISSIONS) - 1)]
+            archived_at = None
+            updated = self._s_later(created, 0.4)
+            if pid in archived:
+                archived_at = created + 60 + int(max(0, self.now_s - 120 - created) *
+                                                 rng.random())
+                updated = archived_at
+            self.rows["services_people"].append({
+                "id": pid, "archived": archived_at is not None,
+                "archived_at": _ts(archived_at) if archived_at is not None else None,
+                "assigned_to_rehearsal_team": False, "created_at": _ts(created),
+                "first_name": None, "full_name": None, "last_name": None,
+                "max_permissions": max_perm, "permissions": perm,
+                "photo_thumbnail_url": None, "photo_url": None, "status": None,
+                "updated_at": _ts(updated)})
+            self.rows["person_apps"].append({
+                "id": self.next_id("person_apps"), "person_id": pid,
+                "app_id": SERVICES_APP_ID, "allow_pco_login": rng.random() < 0.3,
+                "people_permissions": None})
+
+    def _s_later(self, t: int, p_change: float) -> int:
+        """Like later(), from the Services stream (self.rng must not be touched here)."""
+        end = self.now_s - 60
+        if end <= t or self.srng.random() >= p_change:
+            return t
+        return t + int((end - t) * self.srng.random())
+
     # ---- all ------------------------------------------------------------------------------
     def run(self) -> dict[str, int]:
         self.generate_people()
@@ -1047,11 +1163,16 @@ class _Gen:
         self.generate_groups()
         self.generate_events()
         self.generate_teams()
+        self.generate_services()
         for p in self.rows["people"]:
             del p["created_at_s"]
         for table in GENERATED_TABLES:
             self.store.bulk_insert(table, self.rows[table])
         return {t: len(self.rows[t]) for t in GENERATED_TABLES}
+
+
+def _epoch(stamp: str) -> int:
+    return calendar.timegm(time.strptime(stamp, ISO))
 
 
 def generate(store: Store, people: int, seed: int = 1, *,

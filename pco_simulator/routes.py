@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import validate
-from .errors import ApiError, forbidden, not_found, validation
+from .errors import ApiError, forbidden, forbidden_attribute, not_found, validation
 from .query import matcher, parse, sort_key
 from .schema import ADDRESS_LINES_SINCE, RESOURCES, Resource
 from .serialize import Renderer
@@ -205,6 +205,10 @@ def create_assignment(ctx: Ctx, data: dict) -> dict:
     pos = _get(ctx.store, "team_positions", ctx.args["team_position_id"])
     if pos["team_id"] != team["id"]:
         raise not_found()
+    return _insert_assignment(ctx, team, pos, data)
+
+
+def _insert_assignment(ctx: Ctx, team: dict, pos: dict, data: dict) -> dict:
     person = _person_from(ctx, data, "PersonTeamPositionAssignment")
     attrs = {k: v for k, v in (data.get("attributes") or {}).items() if k != "person_id"}
     attrs = validate.attributes(RESOURCES["person_team_position_assignments"],
@@ -217,6 +221,107 @@ def create_assignment(ctx: Ctx, data: dict) -> dict:
     return ctx.store.insert("person_team_position_assignments", {
         **attrs, "person_id": person["id"], "team_position_id": pos["id"],
         "team_id": team["id"], "preferred_weeks": attrs.get("preferred_weeks") or []})
+
+
+# ---- Services structure, assignments through service types, people in Services ------------
+def service_type_holds(store: Store, service_type_id, team_id) -> bool:
+    team = store.find("teams", team_id)
+    return team is not None and str(service_type_id) in store.team_service_type_ids(team)
+
+
+def _position_under_service_type(ctx: Ctx) -> dict:
+    """The team position named in the path, 404 unless the service type holds its team."""
+    st = _get(ctx.store, "service_types", ctx.args["service_type_id"])
+    pos = _get(ctx.store, "team_positions", ctx.args["team_position_id"])
+    if not service_type_holds(ctx.store, st["id"], pos["team_id"]):
+        raise not_found()
+    return pos
+
+
+def team_service_types(ctx: Ctx):
+    team = _get(ctx.store, "teams", ctx.args["team_id"])
+    rows = [ctx.store.find("service_types", i) for i in ctx.store.team_service_type_ids(team)]
+    return [r for r in rows if r], {"id": team["id"], "type": "Team"}
+
+
+def service_type_teams(ctx: Ctx):
+    st = _get(ctx.store, "service_types", ctx.args["service_type_id"])
+    return ctx.store.teams_of_service_type(st["id"]), {"id": st["id"], "type": "ServiceType"}
+
+
+def service_type_positions(ctx: Ctx):
+    st = _get(ctx.store, "service_types", ctx.args["service_type_id"])
+    rows = [p for t in ctx.store.teams_of_service_type(st["id"])
+            for p in ctx.store.children("team_positions", "team_id", t["id"])]
+    return rows, {"id": st["id"], "type": "ServiceType"}
+
+
+def position_assignments(ctx: Ctx):
+    pos = _position_under_service_type(ctx)
+    return ctx.store.children("person_team_position_assignments", "team_position_id",
+                              pos["id"]), {"id": pos["id"], "type": "TeamPosition"}
+
+
+def create_service_type_team(ctx: Ctx, data: dict) -> dict:
+    st = _get(ctx.store, "service_types", ctx.args["service_type_id"])
+    attrs = validate.attributes(RESOURCES["teams"], data, creating=True)
+    attrs.setdefault("schedule_to", "plan")
+    attrs.setdefault("default_status", "U")
+    return ctx.store.insert("teams", {**attrs, "service_type_id": st["id"],
+                                      "service_type_ids": [st["id"]]})
+
+
+def create_service_type_assignment(ctx: Ctx, data: dict) -> dict:
+    """PCO's create endpoint for assignments. The person must be in Services (have the
+    Services person_app): otherwise 422 "must exist" on `person` (developers#1417, #1328)."""
+    pos = _position_under_service_type(ctx)
+    pid = validate.relationship_ids(data, "person", many=False) or \
+        (data.get("attributes") or {}).get("person_id")
+    if pid in (None, ""):
+        raise validation("Person can't be blank", "person_id", "PersonTeamPositionAssignment")
+    if isinstance(pid, bool) or not ctx.store.in_services(str(pid)):
+        raise validation("must exist", "person", "PersonMinistryPosition")
+    body = dict(data)
+    body["attributes"] = {**(data.get("attributes") or {}), "person_id": str(pid)}
+    body.pop("relationships", None)
+    return _insert_assignment(ctx, _get(ctx.store, "teams", pos["team_id"]), pos, body)
+
+
+ST_ASSIGNMENTS = ("/services/v2/service_types/{service_type_id}/team_positions/"
+                  "{team_position_id}/person_team_position_assignments")
+
+
+def service_type_links(route: Route, ctx: Ctx, doc: dict | None) -> dict | None:
+    """Assignments read or written under a service type link to that URL (their own URL
+    there); the same records under /services/v2/teams keep the team URL."""
+    if doc is None or not route.template.startswith(ST_ASSIGNMENTS):
+        return doc
+    base = ctx.renderer.base + ST_ASSIGNMENTS.format(
+        service_type_id=ctx.args["service_type_id"],
+        team_position_id=ctx.args["team_position_id"])
+    items = doc["data"] if isinstance(doc.get("data"), list) else [doc.get("data")]
+    for item in items:
+        if item and item.get("type") == "PersonTeamPositionAssignment":
+            item.setdefault("links", {})["self"] = f"{base}/{item['id']}"
+    return doc
+
+
+def create_person_app(ctx: Ctx, data: dict) -> dict:
+    """POST /people/v2/people/{id}/person_apps: the app as attribute `app_id` (developers#1328)
+    or as relationship `app` (developers#219)."""
+    person = _get(ctx.store, "people", ctx.args["person_id"])
+    app_id = validate.relationship_ids(data, "app", many=False)
+    if app_id is None:
+        attrs = validate.attributes(RESOURCES["person_apps"], data, creating=False)
+        app_id = attrs.get("app_id")
+    if not app_id:
+        raise validation("App can't be blank", "app_id", "PersonApp")
+    if ctx.store.find("apps", app_id) is None:
+        raise validation("App must exist", "app", "PersonApp")
+    try:
+        return ctx.store.add_person_app(person["id"], app_id)
+    except ValueError:
+        raise validation("App has already been taken", "app_id", "PersonApp") from None
 
 
 def create_subscription(ctx: Ctx, data: dict) -> dict:
@@ -323,6 +428,8 @@ def route_table() -> list[Route]:
           create=create_team),
         R("/services/v2/teams/{id}", "teams", "member", update=True,
           delete=lambda c, r: c.store.delete_team(r["id"])),
+        R("/services/v2/teams/{team_id}/service_types", "service_types", "list",
+          team_service_types),
         R("/services/v2/teams/{team_id}/team_positions", "team_positions", "list",
           children_of("teams", "team_id", "team_positions", "team_id")),
         R("/services/v2/teams/{team_id}/team_positions/{id}", "team_positions", "member"),
@@ -336,6 +443,42 @@ def route_table() -> list[Route]:
         R("/services/v2/teams/{team_id}/team_positions/{team_position_id}"
           "/person_team_position_assignments/{id}", "person_team_position_assignments",
           "member", update=True, delete=plain_delete("person_team_position_assignments")),
+        R("/people/v2/apps", "apps", "list", lambda c: everything(c, "apps"),
+          forbid={"POST": "create"}),
+        R("/people/v2/apps/{id}", "apps", "member"),
+        R("/people/v2/people/{person_id}/person_apps", "person_apps", "list",
+          children_of("people", "person_id", "person_apps", "person_id"),
+          create=create_person_app),
+        R("/people/v2/people/{person_id}/person_apps/{id}", "person_apps", "member",
+          delete=lambda c, r: c.store.remove_person_app(r["id"])),
+        R("/services/v2/folders", "folders", "list", lambda c: everything(c, "folders"),
+          forbid={"POST": "create"}),
+        R("/services/v2/folders/{id}", "folders", "member"),
+        R("/services/v2/folders/{folder_id}/folders", "folders", "list",
+          children_of("folders", "folder_id", "folders", "parent_id")),
+        R("/services/v2/folders/{folder_id}/service_types", "service_types", "list",
+          children_of("folders", "folder_id", "service_types", "parent_id")),
+        R("/services/v2/service_types", "service_types", "list",
+          lambda c: everything(c, "service_types"), forbid={"POST": "create"}),
+        R("/services/v2/service_types/{id}", "service_types", "member"),
+        R("/services/v2/service_types/{service_type_id}/teams", "teams", "list",
+          service_type_teams, create=create_service_type_team),
+        R("/services/v2/service_types/{service_type_id}/team_positions", "team_positions",
+          "list", service_type_positions),
+        R("/services/v2/service_types/{service_type_id}/team_positions/{team_position_id}"
+          "/person_team_position_assignments", "person_team_position_assignments", "list",
+          position_assignments, create=create_service_type_assignment),
+        R("/services/v2/service_types/{service_type_id}/team_positions/{team_position_id}"
+          "/person_team_position_assignments/{id}", "person_team_position_assignments",
+          "member", update=True, delete=plain_delete("person_team_position_assignments")),
+        R("/services/v2/people", "services_people", "list",
+          lambda c: everything(c, "services_people"), forbid={"POST": "create"}),
+        R("/services/v2/people/{id}", "services_people", "member",
+          forbid={"PATCH": "update", "DELETE": "destroy"}),
+        R("/services/v2/people/{person_id}/person_team_position_assignments",
+          "person_team_position_assignments", "list",
+          children_of("services_people", "person_id", "person_team_position_assignments",
+                      "person_id")),
         R("/webhooks/v2/available_events", "available_events", "list",
           lambda c: (available_events(c.store), org_parent(c))),
         R("/webhooks/v2/webhook_subscriptions", "webhook_subscriptions", "list",
@@ -385,14 +528,14 @@ class Api:
             if method in route.forbid:
                 raise forbidden(route.forbid[method], res.type)
             if method == "GET":
-                return 200, self._get(route, res, ctx)
+                return 200, service_type_links(route, ctx, self._get(route, res, ctx))
             if method == "POST" and route.kind == "list" and route.create:
                 data = legacy_address(route.table, validate.payload(body), renderer.version)
                 rec = route.create(ctx, data)
                 doc = renderer.single(res, rec, (), self._parent(route, rec, ctx))
                 if getattr(ctx, "null_member_count", False):
                     doc["data"]["attributes"]["member_count"] = None
-                return 201, doc
+                return 201, service_type_links(route, ctx, doc)
             if method == "PATCH" and route.kind == "member" and route.update:
                 rec = self._member(route, ctx)
                 data = legacy_address(route.table, validate.payload(body), renderer.version)
@@ -401,13 +544,16 @@ class Api:
                     changes.update(phone_forms(changes["number"]))
                 if route.table == "memberships" and "person_id" in changes:
                     raise validation("Person cannot be changed", "person_id", res.type)
+                if route.table == "person_team_position_assignments" and "person_id" in changes:
+                    raise forbidden_attribute("person_id")
                 if route.table == "people" and changes.get("status") == "inactive" \
                         and not rec.get("inactivated_at"):
                     changes.setdefault("inactivated_at", self.store.now_iso())
                 rec = self.store.update(route.table, rec["id"], changes)
                 if route.table in ("emails", "phone_numbers", "addresses"):
                     self.store.touch_person(rec["person_id"])
-                return 200, renderer.single(res, rec, (), self._parent(route, rec, ctx))
+                return 200, service_type_links(route, ctx, renderer.single(
+                    res, rec, (), self._parent(route, rec, ctx)))
             if method == "DELETE" and route.kind == "member" and route.delete:
                 route.delete(ctx, self._member(route, ctx))
                 return 204, None
@@ -421,13 +567,18 @@ class Api:
             raise not_found()
         rec = _get(self.store, route.table, ctx.args["id"])
         for arg, value in ctx.args.items():  # nested paths must agree with the record
-            if arg != "id" and str(rec.get(arg)) != value:
+            if arg == "service_type_id":  # a service type holds the record's team
+                if not service_type_holds(self.store, value, rec.get("team_id")):
+                    raise not_found()
+            elif arg != "id" and str(rec.get(arg)) != value:
                 raise not_found()
         return rec
 
     def _parent(self, route: Route, rec: dict, ctx: Ctx) -> dict:
         for arg, table in (("person_id", "people"), ("household_id", "households"),
-                           ("group_id", "groups"), ("team_id", "teams")):
+                           ("group_id", "groups"), ("team_id", "teams"),
+                           ("team_position_id", "team_positions"),
+                           ("service_type_id", "service_types"), ("folder_id", "folders")):
             if arg in ctx.args:
                 return {"id": ctx.args[arg], "type": RESOURCES[table].type}
         return org_parent(ctx)

@@ -31,6 +31,7 @@ class Include:
     fk: str
     many: bool = True
     via: tuple[str, str, str] | None = None  # (join table, my fk in it, their fk in it)
+    id_list: bool = False  # `fk` names a list of ids on this record (a team's service_types)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ PERSON = _add(Resource(
         "households": Include("households", "person_id", via=(
             "household_memberships", "person_id", "household_id")),
         "organization": Include("organization", "", many=False),
+        "person_apps": Include("person_apps", "person_id"),
     },
     can_filter=("created_since", "admins", "organization_admins"),
     can_include=("addresses", "emails", "field_data", "households", "inactive_reason",
@@ -293,7 +295,11 @@ TEAM = _add(Resource(
                           "default_prepare_notifications", "rehearsal_team", "viewers_see",
                           "assigned_directly", "secure_team", "sequence"}),
     required=("name",),
-    includes={"team_positions": Include("team_positions", "team_id")},
+    # A team belongs to one service type (`service_type`, always rendered, data null for a
+    # team made without one) and lists every service type it serves in `service_types`.
+    to_one={"service_type": ("ServiceType", "service_type_id")},
+    includes={"team_positions": Include("team_positions", "team_id"),
+              "service_types": Include("service_types", "service_type_ids", id_list=True)},
     can_include=("people", "person_team_position_assignments", "service_types",
                  "team_leaders", "team_positions"),
     order_by=("name", "created_at", "updated_at"),
@@ -325,7 +331,8 @@ ASSIGNMENT = _add(Resource(
     self_path=("/services/v2/teams/{team_id}/team_positions/{team_position_id}"
                "/person_team_position_assignments/{id}"),
     attributes=("created_at", "preferred_weeks", "schedule_preference", "updated_at"),
-    assignable=frozenset({"schedule_preference", "preferred_weeks", "person_id"}),
+    assignable=frozenset({"schedule_preference", "preferred_weeks", "person_id",
+                          "time_preference_option_ids"}),
     required=("person_id",),
     to_one={"person": ("Person", "person_id"), "team_position": ("TeamPosition",
                                                                  "team_position_id")},
@@ -335,6 +342,80 @@ ASSIGNMENT = _add(Resource(
     order_by=("created_at", "updated_at"),
     query_by=("created_at", "updated_at"),
 ))
+
+# ---- Services structure and "people in Services" -------------------------------------------
+# No recorded Services samples exist; attribute names follow PCO's published Services
+# 2018-11-01 reference (as mirrored by the planningcenter_api package docs) and developers'
+# issues #219, #1328, #1417. See docs/simulator.md.
+FOLDER = _add(Resource(
+    type="Folder", table="folders", app="services", self_path="/services/v2/folders/{id}",
+    attributes=("container", "created_at", "name", "updated_at"),
+    to_one={"parent": ("Folder", "parent_id"), "campus": ("Campus", "campus_id")},
+    includes={"parent": Include("folders", "parent_id", many=False)},
+    can_include=(),
+    order_by=("name", "created_at", "updated_at"),
+    query_by=("name", "id"),
+    member_links=("folders", "service_types"),
+))
+
+SERVICE_TYPE = _add(Resource(
+    type="ServiceType", table="service_types", app="services",
+    self_path="/services/v2/service_types/{id}",
+    attributes=("archived_at", "attachment_types_enabled", "background_check_permissions",
+                "comment_permissions", "created_at", "custom_item_types", "deleted_at",
+                "frequency", "last_plan_from", "name", "permissions", "sequence",
+                "standard_item_types", "updated_at"),
+    to_one={"parent": ("Folder", "parent_id")},
+    includes={"parent": Include("folders", "parent_id", many=False)},
+    can_include=("time_preference_options",),
+    order_by=("name", "sequence"),
+    query_by=("id", "name"),
+    member_links=("plans", "team_positions", "teams", "time_preference_options"),
+    integer_attrs=frozenset({"sequence"}),
+    boolean_attrs=frozenset({"attachment_types_enabled"}),
+    datetime_attrs=frozenset({"created_at", "updated_at", "archived_at", "deleted_at"}),
+))
+
+# A person in Services (same id as the People person). first_name/last_name come from the
+# People record; archived, permissions and dates are Services' own.
+SERVICES_PERSON = _add(Resource(
+    type="Person", table="services_people", app="services",
+    self_path="/services/v2/people/{id}",
+    attributes=("archived", "archived_at", "assigned_to_rehearsal_team", "created_at",
+                "first_name", "full_name", "last_name", "max_permissions", "permissions",
+                "photo_thumbnail_url", "photo_url", "status", "updated_at"),
+    can_include=("emails", "tags"),
+    order_by=("first_name", "last_name", "created_at", "updated_at"),
+    query_by=("first_name", "last_name", "id", "created_at", "updated_at", "archived"),
+    member_links=("person_team_position_assignments", "team_leaders", "teams"),
+    boolean_attrs=frozenset({"archived", "assigned_to_rehearsal_team"}),
+    datetime_attrs=frozenset({"created_at", "updated_at", "archived_at"}),
+))
+
+APP = _add(Resource(
+    type="App", table="apps", app="people", self_path="/people/v2/apps/{id}",
+    attributes=("name", "url"),
+    order_by=("name",),
+    query_by=("name",),
+    timestamps=False,
+))
+
+PERSON_APP = _add(Resource(
+    type="PersonApp", table="person_apps", app="people",
+    self_path="/people/v2/people/{person_id}/person_apps/{id}",
+    attributes=("allow_pco_login", "people_permissions"),
+    assignable=frozenset({"app_id"}),
+    to_one={"app": ("App", "app_id"), "person": ("Person", "person_id")},
+    includes={"app": Include("apps", "app_id", many=False)},
+    can_include=("app",),
+    timestamps=False,
+    boolean_attrs=frozenset({"allow_pco_login"}),
+))
+# The apps /people/v2/apps lists (ids fixed; developers#219 and #1328 show Services as 2).
+APPS = (("1", "People"), ("2", "Services"), ("3", "Groups"), ("4", "Calendar"),
+        ("5", "Check-Ins"), ("6", "Giving"), ("7", "Registrations"), ("8", "Publishing"),
+        ("9", "Home"))
+SERVICES_APP_ID = "2"
 
 WEBHOOK_SUBSCRIPTION = _add(Resource(
     type="WebhookSubscription", table="webhook_subscriptions", app="webhooks",

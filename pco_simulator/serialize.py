@@ -55,6 +55,25 @@ class Renderer:
                 primary = [r for r in rows if r.get("primary")] or rows
                 return primary[0][field] if primary else None
             return p.get(attr)
+        if res.table == "services_people":
+            if attr in ("first_name", "last_name", "full_name", "status", "photo_url",
+                        "photo_thumbnail_url"):
+                p = s.find("people", rec["id"])
+                if p is None:
+                    return None
+                if attr == "full_name":
+                    return " ".join(x for x in (p.get("first_name"), p.get("last_name")) if x)
+                if attr in ("photo_url", "photo_thumbnail_url"):
+                    return p.get("avatar")
+                return p.get(attr)
+        if res.table == "folders" and attr == "container":
+            # The path of the folders above this one ("Weekend Services/Campus"), or None.
+            names, seen, parent = [], set(), s.find("folders", rec.get("parent_id"))
+            while parent is not None and parent["id"] not in seen:
+                seen.add(parent["id"])
+                names.append(parent.get("name") or "")
+                parent = s.find("folders", parent.get("parent_id"))
+            return "/".join(reversed(names)) or None
         if res.table == "event_instances" and attr == "name":
             ev = s.find("events", rec.get("event_id"))
             return ev.get("name") if ev else rec.get("name")
@@ -114,6 +133,10 @@ class Renderer:
         s = self.store
         if inc.table == "organization":
             return [s.organization()]
+        if inc.id_list:
+            ids = (s.team_service_type_ids(rec) if inc.fk == "service_type_ids"
+                   else rec.get(inc.fk) or [])
+            return [r for r in (s.find(inc.table, i) for i in ids) if r]
         if inc.via:
             join, mine, theirs = inc.via
             return [r for r in (s.find(inc.table, j[theirs])

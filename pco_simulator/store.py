@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
 from .config import SimConfig
-from .schema import RESOURCES
+from .schema import APPS, RESOURCES, SERVICES_APP_ID
 
 # Foreign keys the store indexes so children are found without a scan.
 FK_INDEXES: dict[str, tuple[str, ...]] = {
@@ -26,6 +26,10 @@ FK_INDEXES: dict[str, tuple[str, ...]] = {
     "event_instances": ("event_id",),
     "team_positions": ("team_id",),
     "person_team_position_assignments": ("team_position_id", "person_id", "team_id"),
+    "folders": ("parent_id",),
+    "service_types": ("parent_id",),
+    "teams": ("service_type_id",),
+    "person_apps": ("person_id", "app_id"),
 }
 # Where new ids start per table, so ids of different kinds do not look alike.
 ID_BASES = {
@@ -35,6 +39,9 @@ ID_BASES = {
     "events": 2_000_000, "event_instances": 90_000_000, "teams": 3_000_000,
     "team_positions": 3_500_000, "person_team_position_assignments": 50_000_000,
     "webhook_subscriptions": 900_000,
+    "folders": 450_000, "service_types": 1_500_000, "person_apps": 70_000_000,
+    "services_people": 10_000_000,  # a Services person has its People person's id
+    "apps": 0,
 }
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -78,6 +85,11 @@ class Store:
                 "country_code": "US", "date_format": "%m/%d/%Y",
                 "time_zone": self.config.time_zone,
             }
+            for aid, name in APPS:  # PCO's products, the same for every organisation
+                slug = name.lower().replace("-", "")
+                self.tables["apps"][aid] = {
+                    "id": aid, "name": name,
+                    "url": f"https://{slug}.planningcenteronline.com"}
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc).replace(microsecond=0) + self.clock_offset
@@ -189,6 +201,10 @@ class Store:
                 self.delete("memberships", m["id"])
             for a in self.children("person_team_position_assignments", "person_id", pid):
                 self.delete("person_team_position_assignments", a["id"])
+            for pa in self.children("person_apps", "person_id", pid):
+                self.delete("person_apps", pa["id"])
+            if str(pid) in self.tables["services_people"]:
+                self.delete("services_people", pid)
             self.delete("people", person["id"])
             return person
 
@@ -320,6 +336,43 @@ class Store:
         self.update("groups", group_id, changes, bump=False, emit=False)
 
     # ---- services -------------------------------------------------------------------------
+    def in_services(self, person_id) -> bool:
+        return str(person_id) in self.tables["services_people"]
+
+    def add_person_app(self, person_id, app_id) -> dict:
+        """What POST /people/v2/people/{id}/person_apps does: the person gets the app; for
+        Services they become a Services person (GET /services/v2/people/{id})."""
+        with self.lock:
+            person, app = self.get("people", person_id), self.get("apps", app_id)
+            for pa in self.children("person_apps", "person_id", person["id"]):
+                if pa["app_id"] == app["id"]:
+                    raise ValueError("App has already been taken")
+            pa = self.insert("person_apps", {
+                "person_id": person["id"], "app_id": app["id"], "allow_pco_login": False,
+                "people_permissions": None})
+            if app["id"] == SERVICES_APP_ID and not self.in_services(person["id"]):
+                self.insert("services_people", {
+                    "id": person["id"], "archived": False, "archived_at": None,
+                    "assigned_to_rehearsal_team": False, "permissions": "Scheduled Viewer",
+                    "max_permissions": "Scheduled Viewer"})
+            return pa
+
+    def remove_person_app(self, person_app_id) -> None:
+        with self.lock:
+            pa = self.delete("person_apps", person_app_id)
+            if pa["app_id"] == SERVICES_APP_ID and self.in_services(pa["person_id"]):
+                self.delete("services_people", pa["person_id"])
+
+    def team_service_type_ids(self, team: dict) -> list[str]:
+        """Every service type a team serves: its own first, then the others it lists."""
+        ids = [team["service_type_id"]] if team.get("service_type_id") else []
+        return ids + [i for i in (team.get("service_type_ids") or []) if i not in ids]
+
+    def teams_of_service_type(self, service_type_id) -> list[dict]:
+        st = str(service_type_id)
+        return sorted((t for t in self.tables["teams"].values()
+                       if st in self.team_service_type_ids(t)), key=lambda t: int(t["id"]))
+
     def delete_team(self, team_id) -> dict:
         """A team deleted in Services' UI lingers with deleted_at for 30 days."""
         with self.lock:

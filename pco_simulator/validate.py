@@ -93,7 +93,8 @@ def coerce(res: Resource, name: str, value):
         if value not in allowed:
             raise bad(f"must be one of {', '.join(str(a) for a in allowed if a)}")
         return value
-    if isinstance(value, (dict, list)) and name not in ("preferred_weeks",):
+    if isinstance(value, (dict, list)) and name not in ("preferred_weeks",
+                                                         "time_preference_option_ids"):
         raise bad("must be a string")
     if isinstance(value, bool):  # a JSON true/false for a text attribute
         raise bad("must be a string")

@@ -20,7 +20,11 @@ import yaml
 from pco_simulator import SimConfig, Simulator
 from pco_simulator.schema import RESOURCES
 
-TABLE_BY_TYPE = {r.type: r.table for r in RESOURCES.values()}
+# The first table of a type: Services' Person (table services_people) shares the type name
+# with People's Person, and the recordings are People's.
+TABLE_BY_TYPE: dict[str, str] = {}
+for _res in RESOURCES.values():
+    TABLE_BY_TYPE.setdefault(_res.type, _res.table)
 
 # What the simulator answers beyond the recordings, and why.
 NEWER_THAN_RECORDING = {

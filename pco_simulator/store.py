@@ -236,6 +236,12 @@ class Store:
                         if hh.get("primary_contact_id") == remove["id"]:
                             self.update("households", hh["id"],
                                         {"primary_contact_id": keep["id"]}, bump=False)
+            # The kept person keeps the removed one's apps (and so a place in Services).
+            kept_apps = {pa["app_id"] for pa in self.children("person_apps", "person_id",
+                                                              keep["id"])}
+            for pa in self.children("person_apps", "person_id", remove["id"]):
+                if pa["app_id"] not in kept_apps:
+                    self.add_person_app(keep["id"], pa["app_id"])
             self.delete_person(remove["id"])
             self.update("people", keep["id"], {"updated_at": self.now_iso()}, bump=False)
             return self.insert("person_mergers", {

@@ -299,6 +299,16 @@ def test_removing_the_services_app_takes_them_out_of_services(sim, pco):
          {"data": {"type": "PersonApp", "attributes": {"app_id": "999"}}}, 422)
 
 
+def test_a_merge_keeps_the_removed_persons_place_in_services(sim, pco):
+    s = sim.store
+    keep = s.insert("people", {"first_name": "Kept"})
+    gone = s.insert("people", {"first_name": "Gone"})
+    s.add_person_app(gone["id"], SERVICES_APP_ID)
+    s.merge_people(keep["id"], gone["id"])
+    ids = [p["id"] for p in scan(pco, "/services/v2/people")]
+    assert ids == [keep["id"]]
+
+
 def test_services_person_survives_persistence(sim, tmp_path):
     generate(sim.store, 60, 5)
     before = {t: dict(sim.store.tables[t]) for t in ("folders", "service_types",

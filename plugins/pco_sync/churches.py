@@ -13,6 +13,7 @@ connections `pco_default` and `church_db`, pool `pco_api`, the unsuffixed Variab
         church_db_conn_id: church_db_grace   # optional; default church_db_<slug>
         resources: [people, households]      # optional; default: the Variable, else all
         push: {scope: everyone, require_email: true}   # optional; defaults of the push Variables
+        people_scope: services_active  # optional; default of pco_sync_people_scope (else all)
         schedule_offset: 7             # optional minute 0-14 within each quarter hour
 
 One church's mistake stays its own: an entry that cannot be used (an unknown field, a bad
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from pco_sync.errors import SettingsError
 from pco_sync.pco import resources as registry
+from pco_sync.pco import scope as people_scopes
 from pco_sync.push import settings as push_settings
 
 FILE_NAME = "churches.yaml"
@@ -37,7 +39,7 @@ ENV_FILE = "PCO_SYNC_CHURCHES_FILE"
 DEFAULT_SLUG = "default"
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 KEYS = {"slug", "name", "pco_conn_id", "church_db_conn_id", "resources", "push",
-        "schedule_offset"}
+        "schedule_offset", people_scopes.FIELD}
 PUSH_KEYS = set(push_settings.VARIABLES)
 INTERVAL_MINUTES = 15
 
@@ -55,6 +57,7 @@ class Church:
     resources: tuple[str, ...] | None = None  # None: the Variable pco_sync_resources, else all
     push: dict = field(default_factory=dict)  # push settings as PushSettings.parse takes them
     schedule_offset: int = 0                  # minutes after :00, :15, :30, :45
+    people_scope: str | None = None  # None: the Variable pco_sync_people_scope, else all
 
     @property
     def is_default(self) -> bool:
@@ -231,5 +234,11 @@ def _church(entry, where: str) -> Church:
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < INTERVAL_MINUTES:
         raise ChurchesFileError(f"{where}: schedule_offset must be a whole minute from 0 to "
                                 f"{INTERVAL_MINUTES - 1}, not {offset!r}")
+    scope = entry.get(people_scopes.FIELD)
+    if scope is not None:
+        try:
+            scope = people_scopes.people_scope(scope, f"{where}: {people_scopes.FIELD}")
+        except SettingsError as exc:
+            raise ChurchesFileError(str(exc)) from None
     return Church(slug, texts["name"], texts["pco_conn_id"], texts["church_db_conn_id"],
-                  chosen, dict(push), offset)
+                  chosen, dict(push), offset, scope)

@@ -221,14 +221,30 @@ def validate(resource: str, **context) -> dict:
 
 def merge(resource: str, **context) -> dict:
     """Merge `resource` with the church's conflict policies (its Variable
-    pco_sync_conflict_policy)."""
+    pco_sync_conflict_policy) and people scope (pco_sync_people_scope)."""
     from pco_sync.merge.run import POLICY_VARIABLE, policy_from_variable
     from pco_sync.merge.run import merge as merge_resource
 
     run = SyncRun.of(context)
     with fail_fast(), run.church_db() as conn:
         policy = policy_from_variable(variable(run.church.variable(POLICY_VARIABLE)))
-        return merge_resource(conn, resource, run.run_id, policy)
+        scope, setting = people_scope(run.church)
+        return merge_resource(conn, resource, run.run_id, policy, scope, setting)
+
+
+def people_scope(church) -> tuple[str, str]:
+    """The church's people scope and what an error calls it: its Variable
+    pco_sync_people_scope, unset: its `people_scope` in churches.yaml (checked when the file
+    was read), else all. SettingsError names the Variable."""
+    from pco_sync import churches
+    from pco_sync.pco import scope
+
+    name = church.variable(scope.VARIABLE)
+    raw = variable(name)
+    if raw is None and church.people_scope is not None:
+        return church.people_scope, (f"{churches.FILE_NAME}: church {church.slug!r}: "
+                                     f"{scope.FIELD}")
+    return scope.people_scope(raw, name), name
 
 
 def push(name: str, **context) -> dict:

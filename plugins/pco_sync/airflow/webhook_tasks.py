@@ -42,7 +42,7 @@ def drain(slug: str, **context) -> dict:
 
     from pco_sync import church_db as database
     from pco_sync import summary
-    from pco_sync.airflow.tasks import church_db, fail_fast, pco_client
+    from pco_sync.airflow.tasks import church_db, fail_fast, pco_client, people_scope
     from pco_sync.merge.run import POLICY_VARIABLE, policy_from_variable
     from pco_sync.pco import resources
     from pco_sync.webhooks import inbox, process
@@ -52,6 +52,7 @@ def drain(slug: str, **context) -> dict:
     with fail_fast():
         wanted = synced(chosen)
         policy = policy_from_variable(Variable.get(chosen.variable(POLICY_VARIABLE), default=None))
+        scope = people_scope(chosen)
     with fail_fast(), church_db(chosen.church_db_conn_id) as conn:
         # The inbox table may be newer than the last sync run of this database.
         database.apply_migrations(conn)
@@ -59,7 +60,8 @@ def drain(slug: str, **context) -> dict:
         log.info("webhook deliveries waiting: %(waiting)d (oldest %(oldest)s, %(failing)d "
                  "failed before)", waiting)
         drained = process.drain(conn, pco_client(chosen.pco_conn_id), context["run_id"], wanted,
-                                policy, accept_quarantine=bool(params.get("accept_quarantine")),
+                                policy, scope=scope,
+                                accept_quarantine=bool(params.get("accept_quarantine")),
                                 accept_mass_leaves=bool(params.get("accept_mass_leaves")))
         not_read = {r: "PCO sends no webhooks for them" if r in NO_WEBHOOKS
                     else "no delivery about them in this run"

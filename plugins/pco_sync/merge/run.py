@@ -14,6 +14,13 @@ on from.
 Conflict policies (the Variable pco_sync_conflict_policy, {field group: policy}) reach the
 SQL as the transaction setting pco_sync.conflict_policy; sync.three_way_settled applies them
 (include/sql/schema/071_conflict_policies.sql).
+
+The people scope (pco_sync.pco.scope: the Variable pco_sync_people_scope, `all` or
+`services_active`; docs/operating.md) decides which PCO people the people merge creates
+here. `all` runs the steps the registry lists (and empties the list of people outside the
+scope); `services_active` adds its steps to the people and households merges (SCOPE_STEPS)
+and reads the scope from the latest whole read of Services people
+(merge/people/scope_read.sql): without one, the people merge fails saying so.
 """
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ from psycopg import sql
 from pco_sync import church_db, sqlfiles
 from pco_sync.errors import SettingsError
 from pco_sync.pco import resources
+from pco_sync.pco import scope as people_scopes
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +42,15 @@ POLICY_VARIABLE = "pco_sync_conflict_policy"
 POLICY_GROUPS = ("names", "birthdate_gender_status", "emails", "phone_numbers", "addresses",
                  "family")
 POLICIES = ("manual", "pco_wins", "local_wins", "newest_wins")
+
+# What each people scope adds to the merges: {step of the registry: step run right after it}.
+SCOPE_STEPS = {
+    people_scopes.ALL: {"people/merge.sql": "people/scope_unmark.sql"},
+    people_scopes.SERVICES_ACTIVE: {"people/decided.sql": "people/scope.sql",
+                                    "people/match.sql": "people/scope_match.sql",
+                                    "people/merge.sql": "people/scope_marks.sql",
+                                    "families/candidates.sql": "families/scope_match.sql"},
+}
 
 
 def conflict_policy(policy: dict | None) -> dict[str, str]:
@@ -65,6 +82,31 @@ def policy_from_variable(raw: str | None) -> dict[str, str]:
     return conflict_policy(parsed)
 
 
+def steps(res: resources.Resource, scope: str = people_scopes.ALL) -> list[str]:
+    """The merge steps of `res` under the people scope, in order."""
+    added = SCOPE_STEPS[scope]
+    out = []
+    for step in res.merge_steps:
+        out.append(step)
+        if step in added:
+            out.append(added[step])
+    return out
+
+
+def _scope_read(conn: psycopg.Connection, setting: str) -> str:
+    """The run whose whole read of Services people (and teams) the scope services_active
+    comes from, set for the SQL as pco_sync.people_scope_run; SettingsError without one."""
+    run = conn.execute(sqlfiles.read("merge/people/scope_read.sql")).fetchone()[0]
+    if not run:
+        raise SettingsError(
+            f"{setting} is services_active, but PCO Services people were never read whole "
+            "into this database: the scope comes from the teams resource's snapshot "
+            "(GET /services/v2/people and team assignments). Read the teams resource (add "
+            "teams to the resources this church syncs, or run by hand with teams), or set "
+            f"{setting} to all. Nobody was merged.")
+    return run
+
+
 def _latest_copy(res: resources.Resource) -> dict | None:
     """The staging table and name of the stream whose older copies a merge of `res` leaves
     out (a webhook batch may have merged a newer one), as SQL; None without one."""
@@ -75,11 +117,14 @@ def _latest_copy(res: resources.Resource) -> dict | None:
 
 
 def merge(conn: psycopg.Connection, resource: str, run_id: str,
-          policy: dict | None = None) -> dict[str, dict]:
+          policy: dict | None = None, people_scope: str | None = None,
+          scope_setting: str = people_scopes.VARIABLE) -> dict[str, dict]:
     """Merge `resource` for `run_id`: {summary row: counts}, e.g. {"people": {"created": 3, ...}}.
-    policy: conflict policies by field group (default: every group manual)."""
+    policy: conflict policies by field group (default: every group manual); people_scope:
+    which PCO people the people merge creates (scope_setting: what an error calls it)."""
     res = resources.resource(resource)
     policies = conflict_policy(policy)
+    scope = people_scopes.people_scope(people_scope, scope_setting)
     church_db.use_run(conn, run_id)
     with conn.transaction():
         church_db.merge_lock(conn)
@@ -90,7 +135,9 @@ def merge(conn: psycopg.Connection, resource: str, run_id: str,
         copies = _latest_copy(res)
         if copies:
             conn.execute(sqlfiles.statement("merge/shared/outdated_copies.sql", **copies))
-        for step in res.merge_steps:
+        if res.name == "people" and scope == people_scopes.SERVICES_ACTIVE:
+            _scope_read(conn, scope_setting)
+        for step in steps(res, scope):
             conn.execute(sqlfiles.read(f"merge/{step}"))
         conn.execute(sqlfiles.read("merge/shared/analyze_written.sql"))
         rows = conn.execute(sqlfiles.read(f"merge/{res.merge_counts}")).fetchall()

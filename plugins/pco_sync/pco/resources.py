@@ -43,6 +43,8 @@ teams       GET /services/v2/teams?include=team_positions, then
             GET /services/v2/teams/{id}/person_team_position_assignments per live team.
             A snapshot on the groups schedule (teams have no incremental filter). Deleted
             teams linger with deleted_at for 30 days: their assignments are not read.
+            Then GET /services/v2/people (ordered by created_at): who is in Services, read
+            whole with the teams; the people scope services_active reads it (docs/operating.md).
 
 events      GET /calendar/v2/events and /calendar/v2/event_instances?include=event,
             windows on updated_at every run (plus OVERLAP) and a full refresh once a day,
@@ -143,6 +145,8 @@ STREAMS: dict[str, Stream] = {s.name: s for s in (
            linked=True, confirm_gone=True),
     Stream("team_assignments", "/services/v2/teams/{parent}/person_team_position_assignments",
            (), "team_memberships", order="created_at", parent="teams"),
+    # Who is in Services (people scope services_active: include/sql/merge/people/scope.sql).
+    Stream("services_people", "/services/v2/people", (), "teams", order="created_at"),
 )}
 
 
@@ -212,6 +216,7 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
     Resource("people", ("people", "person_mergers"), ("people",), (
         "shared/field_checks.sql",
         "people/follow_pco_merges.sql",
+        "people/decided.sql",
         "people/candidates.sql",
         "people/repair_duplicates.sql",
         "people/match.sql",
@@ -239,7 +244,8 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         "groups/memberships_stage.sql",
         "shared/memberships_apply.sql",
     ), "groups/counts.sql", snapshot_every=GROUPS_EVERY, offset=GROUPS_OFFSET),
-    Resource("teams", ("teams", "team_assignments"), ("teams", "team_memberships"), (
+    Resource("teams", ("teams", "team_assignments", "services_people"),
+             ("teams", "team_memberships"), (
         "teams/stage.sql",
         "teams/merge.sql",
         "teams/memberships_stage.sql",

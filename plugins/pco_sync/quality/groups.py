@@ -57,6 +57,12 @@ def _derive_assignments(df):
     return df
 
 
+def _derive_services_people(df):
+    df = _derive(("id", "archived", "archived_type"), ())(df)
+    df["archived_ok"] = [t in ("boolean", "null") for t in df["archived_type"]]
+    return df
+
+
 def _frame(name: str, derive, columns) -> tuple[Frame]:
     return (Frame(name, sqlfiles.read(f"quality/frame_{name}.sql"), derive, columns),)
 
@@ -72,4 +78,6 @@ FRAMES = {
     "teams": _frame("teams", _derive(("id", "name")), ("pco_id", "name")),
     "team_assignments": _frame("team_assignments", _derive_assignments,
                                ("pco_id", "person", "team_position")),
+    "services_people": _frame("services_people", _derive_services_people,
+                              ("pco_id", "archived")),
 }

@@ -59,11 +59,13 @@ def _add_counts(into: dict, counts: dict) -> None:
 
 
 def drain(conn: psycopg.Connection, client: PcoClient, run_id: str, synced, policy=None, *,
+          scope: tuple[str, str] | None = None,
           batch_size: int = limits.WEBHOOK_BATCH, max_batches: int = limits.WEBHOOK_MAX_BATCHES,
           **accept: bool) -> Drained:
     """Process pending deliveries until none is due (at most `max_batches` batches: a longer
     backlog is the next run's). synced: the resources this church syncs (a delivery about
-    another is done as 'ignored'); policy: the conflict policies of the merges; accept:
+    another is done as 'ignored'); policy: the conflict policies of the merges; scope: the
+    people scope and what an error calls it (pco_sync.airflow.tasks.people_scope); accept:
     accept_quarantine / accept_mass_leaves, as a manual pco_sync run takes them."""
     drained = Drained()
     for n in range(1, max_batches + 1):
@@ -72,7 +74,8 @@ def drain(conn: psycopg.Connection, client: PcoClient, run_id: str, synced, poli
             break
         batch_run = run_id if n == 1 else f"{run_id}.{n}"
         try:
-            process_batch(conn, client, batch_run, batch, synced, policy, drained, **accept)
+            process_batch(conn, client, batch_run, batch, synced, policy, drained, scope=scope,
+                          **accept)
         except Exception as exc:
             log.error("webhook batch %s (%d deliveries) failed; they stay pending and are "
                       "tried again: %s", batch_run, len(batch), describe(exc))
@@ -89,6 +92,7 @@ def drain(conn: psycopg.Connection, client: PcoClient, run_id: str, synced, poli
 
 def process_batch(conn: psycopg.Connection, client: PcoClient, run_id: str,
                   batch: list[inbox.Claimed], synced, policy, drained: Drained, *,
+                  scope: tuple[str, str] | None = None,
                   accept_quarantine: bool = False, accept_mass_leaves: bool = False) -> None:
     wanted, outcomes = plan(conn, batch, synced)
     read: dict[str, dict] = {}
@@ -107,7 +111,7 @@ def process_batch(conn: psycopg.Connection, client: PcoClient, run_id: str,
     church_db.use_run(conn, run_id)
     with conn.transaction():
         for resource in events.merge_order(read) if wanted else ():
-            merged[resource] = merge(conn, resource, run_id, policy)
+            merged[resource] = merge(conn, resource, run_id, policy, *(scope or ()))
         inbox.done(conn, outcomes)
     for outcome in outcomes.values():
         drained.outcomes[outcome] = drained.outcomes.get(outcome, 0) + 1

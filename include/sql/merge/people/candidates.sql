@@ -7,19 +7,8 @@
 -- The records are read twice here; later steps use these tables. "(SELECT ... OFFSET 0)"
 -- computes a value once per row: the planner would otherwise copy the expression into
 -- every reference, and each record -> 'x' decompresses the whole record again.
--- PCO people staff decided to link or create (sync.resolve_match) that this run did not read:
--- merged from the review's record, so the decision takes effect on the next run, whatever
--- it reads. Few rows; they join this run's records in the three places records are read.
-DROP TABLE IF EXISTS merge_people_decided;
-CREATE TEMP TABLE merge_people_decided ON COMMIT DROP AS
-SELECT r.pco_id, r.payload AS record
-  FROM sync.match_review r
- WHERE r.entity = 'person'
-   AND r.resolved_at IS NULL
-   AND r.decision IN ('link', 'create')
-   AND NOT EXISTS (SELECT 1 FROM pco_staging.people s
-                    WHERE s.run_id = current_setting('pco_sync.run_id') AND s.pco_id = r.pco_id);
-
+--
+-- merge_people_decided (decided.sql): records merged though this run did not read them.
 DROP TABLE IF EXISTS merge_people_stage;
 CREATE TEMP TABLE merge_people_stage ON COMMIT DROP AS
 SELECT s.pco_id,

@@ -265,3 +265,31 @@ def test_every_bad_value_is_refused_naming_the_setting(db, db_url, monkeypatch):
     values["pco_sync_people_scope__grace"] = "sometimes"
     with pytest.raises(SettingsError, match="pco_sync_people_scope__grace must be one of"):
         tasks.people_scope(grace)
+
+
+def test_webhook_deliveries_follow_the_scope(church, db, db_url, monkeypatch):
+    """A delivery about a PCO person outside the scope creates nobody; one about a linked
+    person merges as always."""
+    from webhook_helpers import drain, receiver, wait_for_deliveries
+
+    store = church.store
+    sync(church, db_url, "r1", "services_active")
+    here = linked(db)
+    outsider = sorted(set(store.tables["people"]) - in_scope(store) - quarantined(db),
+                      key=int)[0]
+    member = sorted(here, key=int)[0]
+    client = client_for(church, max_retries=2)
+    with receiver(db_url, monkeypatch) as r:
+        r.subscribe(church, client)
+        for pco_id, name in ((outsider, "Outside"), (member, "Inside")):
+            answer = requests.patch(f"{church.url}/__admin/records/people/{pco_id}",
+                                    json={"first_name": name}, timeout=10)
+            assert answer.status_code == 200, answer.text
+        wait_for_deliveries(db, 2)
+        drained = drain(db_url, client, "wh-1", ("people", "households", "teams"),
+                        scope=("services_active", "pco_sync_people_scope"))
+    assert drained.merged["people"]["people"]["created"] == 0
+    db.commit()
+    assert outsider not in linked(db)
+    assert db.execute("SELECT first_name FROM church.people WHERE pco_id = %s",
+                      (member,)).fetchone()[0] == "Inside"

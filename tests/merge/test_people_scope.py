@@ -293,3 +293,26 @@ def test_webhook_deliveries_follow_the_scope(church, db, db_url, monkeypatch):
     assert outsider not in linked(db)
     assert db.execute("SELECT first_name FROM church.people WHERE pco_id = %s",
                       (member,)).fetchone()[0] == "Inside"
+
+
+def test_services_people_rows_are_checked(db):
+    """The services_people frame: a record without an id, or with an `archived` that is not
+    true or false, is quarantined (and so left out of the Services half of the scope)."""
+    import json
+
+    from pco_sync.quality.validate import validate
+
+    rows = [{"type": "Person", "id": "s1", "attributes": {"archived": False}},
+            {"type": "Person", "id": "s2", "attributes": {"archived": "yes"}},
+            {"type": "Person", "id": "s3", "attributes": {}},
+            {"type": "Person", "id": " ", "attributes": {"archived": True}}]
+    for n, r in enumerate(rows):
+        db.execute("INSERT INTO pco_staging.services_people (run_id, pco_id, record) "
+                   "VALUES ('run-q', %s, %s)", (f"s{n + 1}", json.dumps(r)))
+    db.commit()
+    validate(db, "services_people", "run-q")
+    got: dict[str, set[str]] = {}
+    for pco_id, check in db.execute("SELECT pco_id, check_name FROM sync.quarantine "
+                                    "WHERE stream = 'services_people'"):
+        got.setdefault(pco_id, set()).add(check)
+    assert got == {"s2": {"archived_valid"}, "s4": {"id_present"}}

@@ -130,3 +130,9 @@ def test_a_file_that_is_not_yaml(tmp_path):
     file.write_text("churches:\n  - slug: [grace\n")
     with pytest.raises(ChurchesFileError, match="is not valid YAML"):
         churches.load(file)
+
+
+def test_the_files_push_keys_are_the_push_settings():
+    from pco_sync.push.settings import VARIABLES
+
+    assert churches.PUSH_KEYS == set(VARIABLES)

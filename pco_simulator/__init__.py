@@ -4,8 +4,8 @@
     with Simulator(people=500, seed=7) as sim:
         requests.get(sim.url + "/people/v2/people", auth=sim.auth)
 """
-from .config import Quirks, SimConfig
+from .config import OAuthClient, Quirks, SimConfig
 from .server import Simulator
 from .store import Store
 
-__all__ = ["Quirks", "SimConfig", "Simulator", "Store"]
+__all__ = ["OAuthClient", "Quirks", "SimConfig", "Simulator", "Store"]

@@ -10,7 +10,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from .config import Quirks, SimConfig
+from .config import OAuthClient, Quirks, SimConfig
 
 QUIRK_NAMES = list(Quirks().__dict__)
 
@@ -87,6 +87,29 @@ def build_parser() -> argparse.ArgumentParser:
                         '"path": "/people/v2/people", "rate": 0.05}\'; kinds: error, slow, '
                         'timeout, drop, truncate')
     s.add_argument("--fault-seed", type=int, default=0, help="seed for fault dice")
+    s.add_argument("--organization-id", default=SimConfig.organization_id,
+                   help=f"the PCO organization's id (default {SimConfig.organization_id}); "
+                        "run a second simulator with another to stand for another church")
+    s.add_argument("--organization-name", default=SimConfig.organization_name,
+                   help=f"the organization's name (default {SimConfig.organization_name!r})")
+    o = s.add_argument_group("OAuth 2", "the OAuth applications registered with this PCO "
+                                        "(default: one, pco_oauth_client_id / "
+                                        "pco_oauth_client_secret)")
+    o.add_argument("--oauth-client-id", action="append", default=[], metavar="ID",
+                   help="an OAuth application's client id (repeat for several; pair each "
+                        "with an --oauth-client-secret in the same order)")
+    o.add_argument("--oauth-client-secret", action="append", default=[], metavar="SECRET",
+                   help="its client secret")
+    o.add_argument("--oauth-redirect-uri", action="append", default=[], metavar="URI",
+                   help="a registered redirect URI, for every client (repeatable; none: any "
+                        "http(s) URI on 127.0.0.1, localhost or [::1])")
+    o.add_argument("--oauth-access-seconds", type=_positive(float), default=7200.0,
+                   help="access token lifetime before --time-scale (default 7200)")
+    o.add_argument("--oauth-refresh-seconds", type=_positive(float), default=90 * 86400.0,
+                   help="refresh token lifetime before --time-scale (default 90 days)")
+    o.add_argument("--oauth-user", metavar="PERSON_ID",
+                   help="the person who approves when the request names no simulator_user "
+                        "(default: the organization's first person)")
 
     g = sub.add_parser("generate", help="write a generated church to a JSON data file")
     g.add_argument("--people", type=int, required=True)
@@ -140,6 +163,20 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--limit", type=int, default=20, help="attempts shown (default 20)")
     c = acts.add_parser("clock", help="move the simulator's clock forward")
     c.add_argument("--advance", type=float, required=True, metavar="SECONDS")
+    oa = acts.add_parser("oauth", help="OAuth grants: list them, revoke or expire tokens")
+    oacts = oa.add_subparsers(dest="oauth_action", required=True)
+    oacts.add_parser("grants", help="the grants (no tokens or secrets)")
+    oacts.add_parser("clients", help="the registered OAuth applications (no secrets)")
+    for name, text in (("revoke", "revoke tokens (a church must reconnect)"),
+                       ("expire", "end access tokens now (refresh tokens keep working)")):
+        x = oacts.add_parser(name, help=text)
+        who = x.add_mutually_exclusive_group(required=True)
+        who.add_argument("--all", action="store_true", help="every grant (of --client)")
+        who.add_argument("--user", metavar="PERSON_ID", help="the grants this person approved")
+        x.add_argument("--client", metavar="CLIENT_ID", help="only this application's grants")
+        if name == "revoke":
+            x.add_argument("--only", choices=("access", "refresh"),
+                           help="revoke only access or only refresh tokens (default both)")
     return p
 
 
@@ -208,6 +245,14 @@ def admin(args) -> object:
         return _call(u, "POST", f"/{act}", {"path": args.path})
     if act == "clock":
         return _call(u, "POST", "/clock", {"advance_seconds": args.advance})
+    if act == "oauth":
+        sub = args.oauth_action
+        if sub in ("grants", "clients"):
+            return _call(u, "GET", f"/oauth/{sub}")
+        body = {"all": bool(args.all), "user_id": args.user, "client_id": args.client}
+        if sub == "revoke":
+            body["tokens"] = args.only or "both"
+        return _call(u, "POST", f"/oauth/{sub}", body)
     if act == "webhooks":
         return {**_call(u, "GET", "/webhooks/subscriptions"),
                 **_call(u, "GET", f"/webhooks/deliveries?limit={max(args.limit, 1)}")}
@@ -234,7 +279,21 @@ def main(argv: list[str] | None = None) -> int:
     from .server import Simulator
     cfg = SimConfig(app_id=args.app_id, secret=args.secret, rate_limit=args.rate_limit,
                     rate_period=args.rate_period, deep_offset_limit=args.deep_offset_limit,
-                    time_scale=args.time_scale)
+                    time_scale=args.time_scale, organization_id=args.organization_id,
+                    organization_name=args.organization_name,
+                    oauth_access_seconds=args.oauth_access_seconds,
+                    oauth_refresh_seconds=args.oauth_refresh_seconds,
+                    oauth_user_id=args.oauth_user)
+    if args.oauth_client_id:
+        if len(args.oauth_client_id) != len(args.oauth_client_secret):
+            raise SystemExit("give one --oauth-client-secret per --oauth-client-id")
+        cfg.oauth_clients = [OAuthClient(cid, sec, tuple(args.oauth_redirect_uri))
+                             for cid, sec in zip(args.oauth_client_id,
+                                                 args.oauth_client_secret)]
+    elif args.oauth_client_secret:
+        raise SystemExit("--oauth-client-secret needs an --oauth-client-id")
+    else:
+        cfg.oauth_clients = [OAuthClient(redirect_uris=tuple(args.oauth_redirect_uri))]
     cfg.quirks.update(dict(args.quirk))
     # SIGTERM ends serving like Ctrl-C does, so the state file gets its final save.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -249,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         kept = (f" (loaded from {args.state})" if sim.loaded_state
                 else f" (new; kept in {args.state})")
     print(f"pco_simulator on http://{args.host}:{args.port} "
-          f"(app id {args.app_id}); data{kept}: {json.dumps(counts)}", file=sys.stderr,
+          f"(app id {args.app_id}; OAuth client "
+          f"{', '.join(c.client_id for c in cfg.oauth_clients)}; organization "
+          f"{cfg.organization_id}); data{kept}: {json.dumps(counts)}", file=sys.stderr,
           flush=True)
     try:
         sim.serve_forever(args.host, args.port)

@@ -9,11 +9,13 @@ from fastapi import Body, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from .app import ADMIN_PREFIX, Simulation
+from .config import OAuthClient
 from .schema import RESOURCES
 from .store import NotFound
 
 TUNABLE = ("rate_limit", "rate_period", "time_scale", "deep_offset_limit",
-           "deep_offset_threshold", "webhook_retry_base", "webhook_max_attempts")
+           "deep_offset_threshold", "webhook_retry_base", "webhook_max_attempts",
+           "oauth_access_seconds", "oauth_refresh_seconds", "oauth_code_seconds")
 
 
 def build_admin(sim: Simulation) -> FastAPI:
@@ -48,6 +50,7 @@ def build_admin(sim: Simulation) -> FastAPI:
         sim.limiter.reset()
         sim.requests.clear()
         sim.counters.clear()
+        sim.oauth.reset()
         return {"counts": counts}
 
     @app.post(f"{ADMIN_PREFIX}/save")
@@ -186,5 +189,46 @@ def build_admin(sim: Simulation) -> FastAPI:
             {k: s.get(k) for k in ("id", "name", "url", "active")}
             for s in sorted(store.tables["webhook_subscriptions"].values(),
                             key=lambda s: int(s["id"]))]}
+
+    # ---- OAuth: grants, revocation, expiry, applications ----------------------------------
+    def _who(body: dict) -> tuple[str | None, str | None]:
+        client, user = body.get("client_id"), body.get("user_id")
+        if not body.get("all") and client is None and user is None:
+            raise ValueError("name the tokens: all=true, user_id and/or client_id")
+        return (str(client) if client is not None else None,
+                str(user) if user is not None else None)
+
+    @app.get(f"{ADMIN_PREFIX}/oauth/grants")
+    def oauth_grants():
+        return {"grants": sim.oauth.describe()}
+
+    @app.post(f"{ADMIN_PREFIX}/oauth/revoke")
+    def oauth_revoke(body: dict = Body(...)):
+        """Revoke the tokens of every grant (`all`), a person's (`user_id`) and/or an
+        application's (`client_id`); `tokens`: both (default), access or refresh."""
+        client, user = _who(body)
+        return sim.oauth.revoke(client, user, str(body.get("tokens") or "both"))
+
+    @app.post(f"{ADMIN_PREFIX}/oauth/expire")
+    def oauth_expire(body: dict = Body(...)):
+        """End access tokens now, as two hours passing would; refresh tokens keep working."""
+        client, user = _who(body)
+        return sim.oauth.expire(client, user)
+
+    @app.get(f"{ADMIN_PREFIX}/oauth/clients")
+    def oauth_clients():
+        return {"clients": sim.config.to_dict()["oauth_clients"]}
+
+    @app.post(f"{ADMIN_PREFIX}/oauth/clients")
+    def oauth_add_client(body: dict = Body(...)):
+        """Register an application (or replace the one with this client id)."""
+        if not body.get("client_id") or not body.get("client_secret"):
+            raise ValueError("client_id and client_secret are required")
+        client = OAuthClient(str(body["client_id"]), str(body["client_secret"]),
+                             tuple(body.get("redirect_uris") or ()),
+                             str(body.get("name") or "pco-sync"))
+        sim.config.oauth_clients = [c for c in sim.config.oauth_clients
+                                    if c.client_id != client.client_id] + [client]
+        return {"clients": sim.config.to_dict()["oauth_clients"]}
 
     return app

@@ -1,5 +1,6 @@
-"""The simulator's ASGI app: PCO's API with its auth, rate limit, version headers and
-faults, plus an admin API under /__admin that is not part of PCO.
+"""The simulator's ASGI app: PCO's API with its auth (personal access tokens over HTTP Basic,
+OAuth 2 bearer tokens and the /oauth endpoints), rate limit, version headers and faults,
+plus an admin API under /__admin that is not part of PCO.
 
 The PCO side is a plain ASGI handler rather than FastAPI routes so faults can act at
 the connection level (drop it, stall it, cut the body short).
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl
 from .config import SimConfig
 from .errors import ApiError, no_access
 from .faults import Faults
+from .oauth import OAuthHttp, OAuthState, Principal, bearer_token, out_of_scope
 from .ratelimit import RateLimiter, retry_after_header
 from .routes import Api
 from .schema import LATEST_VERSIONS
@@ -40,15 +42,16 @@ class Simulation:
         self.api = Api(self.store)
         self.limiter = RateLimiter(self.config)
         self.faults = Faults(fault_seed)
+        self.oauth = OAuthState(self.config, self.store)
         self.requests: deque = deque(maxlen=20_000)
         self.counters: Counter = Counter()
         self.base_url = "http://127.0.0.1"
         self.webhooks = None  # set by the server when deliveries run
 
     def record(self, method: str, path: str, query: str, status: int, credential: str | None,
-               started: float, fault: str | None = None) -> None:
-        found = self.api.match(path)
-        template = found[0].template if found else "(unknown)"
+               started: float, fault: str | None = None, route: str | None = None) -> None:
+        found = None if route else self.api.match(path)
+        template = route or (found[0].template if found else "(unknown)")
         self.counters[(method, template, status)] += 1
         self.requests.append({"at": time.time(), "method": method, "path": path,
                               "query": query, "route": template, "status": status,
@@ -63,10 +66,13 @@ def _json_body(doc) -> bytes:
 class PcoApp:
     def __init__(self, sim: Simulation, admin_app):
         self.sim, self.admin = sim, admin_app
+        self.oauth = OAuthHttp(sim)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
             return await self.admin(scope, receive, send)
+        if scope["path"].startswith("/oauth/"):
+            return await self.oauth(scope, receive, send)
         await self.pco(scope, receive, send)
 
     async def pco(self, scope, receive, send):
@@ -95,7 +101,8 @@ class PcoApp:
         extra: dict[str, str] = {}
         credential = None
         try:
-            credential = self.authenticate(headers.get("authorization"))
+            principal = self.authenticate(headers.get("authorization"))
+            credential = principal.credential
             decision = sim.limiter.hit(credential, deep=_deep_offset(query, sim.config))
             extra.update(decision.headers())
             if not decision.allowed:
@@ -110,11 +117,13 @@ class PcoApp:
             app = path.strip("/").split("/")[0]
             if app in sim.config.without_products:
                 raise no_access()
+            if not principal.allows(app):
+                raise out_of_scope(app)
             version = self.version(app, headers.get("x-pco-api-version"))
             extra["X-PCO-API-Processed-As-Version"] = version
             renderer = Renderer(sim.store, sim.base_url, version)
             params = parse_qsl(query, keep_blank_values=True)
-            status, doc = sim.api.handle(method, path, params, body, renderer)
+            status, doc = sim.api.handle(method, path, params, body, renderer, principal)
         except ApiError as err:
             status, doc = err.status, err.body()
             if err.code == "429":  # PCO's 429 body names only code and detail
@@ -129,7 +138,12 @@ class PcoApp:
                    fault.kind if fault else None)
         await respond(send, status, raw, extra, json_body=doc is not None)
 
-    def authenticate(self, header: str | None) -> str:
+    def authenticate(self, header: str | None) -> Principal:
+        """A personal access token (HTTP Basic app id and secret) or an OAuth access token
+        (`Authorization: Bearer`); anything else is PCO's 401."""
+        token = bearer_token(header)
+        if token is not None:
+            return self.sim.oauth.principal(token)
         cfg = self.sim.config
         unauthorized = ApiError(401, "Unauthorized",
                                 "A valid Personal Access Token or OAuth token is required",
@@ -144,7 +158,7 @@ class PcoApp:
             hmac.compare_digest(secret.encode(), cfg.secret.encode())
         if not ok:
             raise unauthorized
-        return app_id
+        return Principal(app_id, "basic")
 
     @staticmethod
     def version(app: str, asked: str | None) -> str:

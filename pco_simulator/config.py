@@ -1,4 +1,4 @@
-"""Simulator settings: credentials, rate limits, quirks and time scale."""
+"""Simulator settings: credentials, OAuth applications, rate limits, quirks and time scale."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
@@ -30,6 +30,22 @@ class Quirks:
             setattr(self, k, bool(v))
 
 
+DEFAULT_OAUTH_CLIENT_ID = "pco_oauth_client_id"
+DEFAULT_OAUTH_CLIENT_SECRET = "pco_oauth_client_secret"
+
+
+@dataclass
+class OAuthClient:
+    """An OAuth application registered with PCO: its client id and secret and the redirect
+    URIs it registered. With no redirect URIs any http(s) URI on 127.0.0.1, localhost or
+    [::1] is accepted (handy for tests and `make airflow` on any port)."""
+
+    client_id: str = DEFAULT_OAUTH_CLIENT_ID
+    secret: str = DEFAULT_OAUTH_CLIENT_SECRET
+    redirect_uris: tuple[str, ...] = ()
+    name: str = "pco-sync"
+
+
 @dataclass
 class SimConfig:
     app_id: str = "pco_app_id"
@@ -49,6 +65,16 @@ class SimConfig:
     # to them answers 403 as PCO does.
     without_products: tuple[str, ...] = ()
     quirks: Quirks = field(default_factory=Quirks)
+    # OAuth 2 (docs/simulator.md, "OAuth 2"): the registered applications, and lifetimes in
+    # seconds. Access and refresh token lifetimes are multiplied by time_scale like every
+    # other window; codes live oauth_code_seconds of the simulator's clock.
+    oauth_clients: list[OAuthClient] = field(default_factory=lambda: [OAuthClient()])
+    oauth_access_seconds: float = 7200.0
+    oauth_refresh_seconds: float = 90 * 86400.0
+    oauth_code_seconds: float = 600.0
+    # The PCO person who approves when the request names no simulator_user (default: the
+    # lowest person id, PCO's first person, an administrator of the organization).
+    oauth_user_id: str | None = None
 
     @property
     def effective_period(self) -> float:
@@ -57,4 +83,12 @@ class SimConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("secret")
+        for client in d["oauth_clients"]:
+            client.pop("secret")
         return d
+
+    def oauth_client(self, client_id: str | None) -> OAuthClient | None:
+        for client in self.oauth_clients:
+            if client_id is not None and client.client_id == client_id:
+                return client
+        return None

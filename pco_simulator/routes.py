@@ -13,6 +13,7 @@ from typing import Callable
 
 from . import validate
 from .errors import ApiError, forbidden, forbidden_attribute, not_found, validation
+from .oauth import PRODUCT_SCOPES, Principal, default_user_id, subscription_out_of_scope
 from .query import matcher, parse, sort_key
 from .schema import ADDRESS_LINES_SINCE, RESOURCES, Resource
 from .serialize import Renderer
@@ -27,6 +28,7 @@ class Ctx:
     params: list[tuple[str, str]]
     args: dict[str, str]
     body: bytes = b""
+    principal: Principal | None = None  # None: every record (internal callers)
 
 
 @dataclass
@@ -324,18 +326,45 @@ def create_person_app(ctx: Ctx, data: dict) -> dict:
         raise validation("App has already been taken", "app_id", "PersonApp") from None
 
 
+def sees_subscription(principal: Principal | None, sub: dict) -> bool:
+    """An OAuth token sees the subscriptions its user made through its application
+    (developers#1274: subscriptions are per connected user); a personal access token sees
+    those not made through OAuth."""
+    if principal is None:
+        return True
+    if principal.oauth:
+        return sub.get("oauth_client_id") == principal.client_id and \
+            str(sub.get("oauth_user_id")) == str(principal.user_id)
+    return not sub.get("oauth_client_id")
+
+
+def visible_subscriptions(ctx: Ctx):
+    rows = [s for s in ctx.store.tables["webhook_subscriptions"].values()
+            if sees_subscription(ctx.principal, s)]
+    return rows, org_parent(ctx)
+
+
 def create_subscription(ctx: Ctx, data: dict) -> dict:
     import secrets
     attrs = validate.attributes(RESOURCES["webhook_subscriptions"], data, creating=True)
     if attrs["name"] not in set(r["name"] for r in available_events(ctx.store)):
         raise validation("Name is not an available event", "name", "WebhookSubscription")
+    p = ctx.principal
+    if p is not None and p.oauth:
+        product = attrs["name"].split(".")[0]
+        if PRODUCT_SCOPES.get(product, product) not in p.scopes:
+            raise subscription_out_of_scope(attrs["name"], p.scopes)
     for sub in ctx.store.tables["webhook_subscriptions"].values():
-        if sub["name"] == attrs["name"] and sub["url"] == attrs["url"]:
+        if sub["name"] == attrs["name"] and sub["url"] == attrs["url"] \
+                and sees_subscription(p, sub):
             raise validation("Name has already been taken for this url", "name",
                              "WebhookSubscription")
     attrs.setdefault("active", True)
     attrs["authenticity_secret"] = secrets.token_hex(32)
     attrs["application_id"] = ctx.store.config.app_id
+    if p is not None and p.oauth:
+        attrs.update(application_id=p.client_id, oauth_client_id=p.client_id,
+                     oauth_user_id=p.user_id)
     return ctx.store.insert("webhook_subscriptions", attrs)
 
 
@@ -373,6 +402,9 @@ def route_table() -> list[Route]:
         R("/people/v2", "organization", "org"),
         R("/people/v2/people", "people", "list", lambda c: everything(c, "people"),
           create=create_person),
+        # The person the credentials act as (the user who connected, for OAuth).
+        R("/people/v2/me", "people", "member", forbid={"POST": "create", "PATCH": "update",
+                                                      "DELETE": "destroy"}),
         R("/people/v2/people/{id}", "people", "member", update=True,
           delete=lambda c, r: c.store.delete_person(r["id"])),
         *contacts,
@@ -482,7 +514,7 @@ def route_table() -> list[Route]:
         R("/webhooks/v2/available_events", "available_events", "list",
           lambda c: (available_events(c.store), org_parent(c))),
         R("/webhooks/v2/webhook_subscriptions", "webhook_subscriptions", "list",
-          lambda c: everything(c, "webhook_subscriptions"), create=create_subscription),
+          visible_subscriptions, create=create_subscription),
         R("/webhooks/v2/webhook_subscriptions/{id}", "webhook_subscriptions", "member",
           update=True, delete=plain_delete("webhook_subscriptions")),
     ]
@@ -515,13 +547,17 @@ class Api:
                 return route, m.groupdict()
         return None
 
-    def handle(self, method: str, path: str, params, body: bytes, renderer: Renderer):
+    def handle(self, method: str, path: str, params, body: bytes, renderer: Renderer,
+               principal: Principal | None = None):
         found = self.match(path)
         if found is None:
             raise not_found()
         route, args = found
+        if route.template == "/people/v2/me":
+            args = {"id": (principal.user_id if principal is not None and principal.user_id
+                           else default_user_id(self.store))}
         res = RESOURCES[route.table]
-        ctx = Ctx(self.store, renderer, path, params, args, body)
+        ctx = Ctx(self.store, renderer, path, params, args, body, principal)
         with self.store.lock:
             if route.table == "teams":
                 self.store.purge_lingering_teams()
@@ -566,6 +602,8 @@ class Api:
         if route.table == "available_events":
             raise not_found()
         rec = _get(self.store, route.table, ctx.args["id"])
+        if route.table == "webhook_subscriptions" and not sees_subscription(ctx.principal, rec):
+            raise not_found()
         for arg, value in ctx.args.items():  # nested paths must agree with the record
             if arg == "service_type_id":  # a service type holds the record's team
                 if not service_type_holds(self.store, value, rec.get("team_id")):
@@ -605,7 +643,9 @@ class Api:
         list is cheap; with the not-a-snapshot quirk on, a write between pages shows."""
         snapshot = not self.store.config.quirks.offset_not_snapshot
         key = (route.template, tuple(sorted(ctx.args.items())), q.cache_key(),
-               ctx.renderer.version)
+               ctx.renderer.version,
+               ctx.principal.credential if ctx.principal and route.table ==
+               "webhook_subscriptions" else None)
         version = None if snapshot else tuple(sorted(self.store.versions.items()))
         hit = self._cache.get(key)
         if snapshot and q.offset == 0:

@@ -5,6 +5,12 @@ Figures:
   10,000-person church (250 groups, one grown to 250 members so its list takes three pages)
   against the minimum: ceil(groups / 100) list requests plus, per group, one request per
   page of its memberships (at least one). Target <= 1.0: not one request more.
+- teams.snapshot_requests: the requests of a full teams snapshot of the same church (the
+  whole "teams" resource: Services folders, service types, teams with their positions and
+  service types, each live team's assignments, and any other list the resource reads)
+  against the minimum: ceil(n / 100) per list (at least one request, even for an empty
+  list) plus, per live team, one request per page of its assignments (at least one).
+  Target <= 1.0.
 - groups.incremental_run_seconds: the wall time of a scheduled 15-minute run in which
   nothing changed in PCO, after a full sync of a 2,000-person church: every task body of
   the DAG up to the push (ensure_schema, the extracts due in that window, validate, the
@@ -41,6 +47,7 @@ from pco_sync.extract import run as extracts
 from pco_sync.merge.run import merge
 from pco_sync.pco.client import PcoClient
 from pco_sync.pco.resources import RESOURCES as REGISTRY
+from pco_sync.pco.resources import STREAMS
 from pco_sync.quality.gates import gate
 from pco_sync.quality.validate import validate_resource
 
@@ -89,10 +96,40 @@ def snapshot_requests() -> dict[str, dict]:
         with pco_db.connect(db_url) as conn:
             got = extracts.extract_resource(measured, conn, "groups", "bench-groups")
             conn.commit()
+        teams = teams_snapshot_requests(sim.url, db_url)
     print(f"groups: {len(counts)} groups (the biggest {max(counts.values())} members), "
           f"{got['group_memberships']['records']:,} memberships in "
           f"{measured.stats.requests} requests; minimum {minimum}", flush=True)
     return {"groups.snapshot_requests": {
+        "value": measured.stats.requests, "bound": minimum, "target": 1.0, "unit": "req"},
+        **teams}
+
+
+def teams_snapshot_requests(sim_url: str, db_url: str) -> dict[str, dict]:
+    """The "teams" resource read whole, against its minimum: every list it reads at
+    ceil(n / 100) requests (at least one), and per live team its assignments' pages."""
+    oracle = client(sim_url)
+    minimum, said = 0, []
+    for name in REGISTRY["teams"].streams:
+        spec = STREAMS[name]
+        if spec.parent:  # per live team: its assignments' pages (at least one)
+            live = [r["id"] for r, _ in oracle.records(STREAMS[spec.parent].path, {})
+                    if not r["attributes"].get("deleted_at")]
+            pages = sum(max(1, math.ceil(len(list(oracle.records(
+                spec.path.format(parent=tid), {}))) / 100)) for tid in live)
+            minimum += pages
+            said.append(f"{name} {pages} (for {len(live)} teams)")
+            continue
+        n = sum(1 for _ in oracle.records(spec.path, dict(spec.filters)))
+        minimum += max(1, math.ceil(n / 100))
+        said.append(f"{name} {n:,}")
+    measured = client(sim_url)
+    with pco_db.connect(db_url) as conn:
+        extracts.extract_resource(measured, conn, "teams", "bench-teams")
+        conn.commit()
+    print(f"teams: {', '.join(said)}: {measured.stats.requests} requests; minimum {minimum}",
+          flush=True)
+    return {"teams.snapshot_requests": {
         "value": measured.stats.requests, "bound": minimum, "target": 1.0, "unit": "req"}}
 
 

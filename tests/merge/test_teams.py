@@ -1,7 +1,7 @@
-"""Services teams, from the simulator over HTTP into real PostgreSQL: teams become groups
-under "PCO Services Teams" with their positions, members come from person-team-position
-assignments, and a team PCO deleted (lingering with deleted_at, or gone) ends its
-memberships and is marked, never failing the run."""
+"""Services teams, from the simulator over HTTP into real PostgreSQL: teams become groups in
+their service types' departments under "PCO Services Teams" with their positions, members
+come from person-team-position assignments, and a team PCO deleted (lingering with
+deleted_at, or gone) ends its memberships and is marked, never failing the run."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -47,11 +47,16 @@ def test_teams_become_groups_with_positions_and_members_then_nothing_changes(chu
     store = church.store
     assert out["teams"]["created"] == 3
     rows = db.execute(
-        "SELECT g.pco_id, g.name, d.name, d.parent_id FROM church.groups g "
-        "JOIN church.departments d ON d.id = g.department_id WHERE g.pco_type = 'Team'").fetchall()
+        "SELECT g.pco_id, g.name, d.pco_service_type_id, g.pco_service_type_id "
+        "FROM church.groups g JOIN church.departments d ON d.id = g.department_id "
+        "WHERE g.pco_type = 'Team'").fetchall()
     assert {(r[0], r[1]) for r in rows} == {(t["id"], t["name"])
                                            for t in store.tables["teams"].values()}
-    assert {(r[2], r[3]) for r in rows} == {("PCO Services Teams", None)}
+    # each in its service type's department (tests/merge/test_services_structure.py: the
+    # folders above it, up to "PCO Services Teams")
+    assert {(r[0], r[2], r[3]) for r in rows} == {
+        (t["id"], t["service_type_id"], t["service_type_id"])
+        for t in store.tables["teams"].values()}
     positions = {p for (p,) in db.execute("SELECT pco_id FROM church.group_positions")}
     assert positions == set(store.tables["team_positions"])
     here = linked_people(db)

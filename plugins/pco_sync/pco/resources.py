@@ -39,10 +39,12 @@ groups      GET /groups/v2/groups?include=group_type&where[archive_status]=inclu
             households keep the round hours, so no run pays for both). Each group's read
             is recorded in pco_staging.fetches: only a group read 'ok' gets joins and leaves.
 
-teams       GET /services/v2/teams?include=team_positions, then
+teams       GET /services/v2/folders and /services/v2/service_types (the tree teams are
+            placed in), GET /services/v2/teams?include=team_positions,service_types, then
             GET /services/v2/teams/{id}/person_team_position_assignments per live team.
             A snapshot on the groups schedule (teams have no incremental filter). Deleted
             teams linger with deleted_at for 30 days: their assignments are not read.
+            Folders and service types cost ceil(n / 100) requests each, usually one.
             Then GET /services/v2/people (ordered by created_at): who is in Services, read
             whole with the teams; the people scope services_active reads it (docs/operating.md).
 
@@ -102,6 +104,8 @@ class Stream:
     entity: str  # the church row (run summary) its records become
     windowed: bool = False  # has an updated_at/created_at filter; else always read whole
     order: str = "updated_at"  # also what the client re-windows on past offset 30,000
+    # ("": no order parameter, PCO's default order by id, for lists PCO cannot order by a
+    # time: service types order by name or sequence only, both of which move on an edit)
     # Read once per record of the `parent` stream staged in the same run; `path` holds
     # "{parent}" for its id (a group's memberships).
     parent: str | None = None
@@ -116,7 +120,8 @@ class Stream:
 
     def params(self, read: Read = WHOLE) -> dict:
         """The list query for one run (per_page is the client's)."""
-        query = {"order": self.order, **dict(self.filters)}
+        query = {"order": self.order} if self.order else {}
+        query.update(self.filters)
         if self.include:
             query["include"] = ",".join(self.include)
         if self.windowed and not read.whole:
@@ -141,8 +146,15 @@ STREAMS: dict[str, Stream] = {s.name: s for s in (
            confirm_gone=True),
     Stream("event_instances", "/calendar/v2/event_instances", ("event",), "event_occurrences",
            windowed=True, linked=True, confirm_gone=True),
-    Stream("teams", "/services/v2/teams", ("team_positions",), "teams", order="created_at",
-           linked=True, confirm_gone=True),
+    # Services folders and service types, the tree teams are placed in (a few dozen: one
+    # page each). No row checks: a nameless one is named by its PCO id in the merge, so a
+    # team's place never waits on a quarantine.
+    Stream("folders", "/services/v2/folders", (), "services_departments", order="",
+           checked=False),
+    Stream("service_types", "/services/v2/service_types", (), "services_departments",
+           order="", checked=False),
+    Stream("teams", "/services/v2/teams", ("team_positions", "service_types"), "teams",
+           order="created_at", linked=True, confirm_gone=True),
     Stream("team_assignments", "/services/v2/teams/{parent}/person_team_position_assignments",
            (), "team_memberships", order="created_at", parent="teams"),
     # Who is in Services (people scope services_active: include/sql/merge/people/scope.sql).
@@ -244,9 +256,15 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         "groups/memberships_stage.sql",
         "shared/memberships_apply.sql",
     ), "groups/counts.sql", snapshot_every=GROUPS_EVERY, offset=GROUPS_OFFSET),
-    Resource("teams", ("teams", "team_assignments", "services_people"),
-             ("teams", "team_memberships"), (
+    Resource("teams", ("folders", "service_types", "teams", "team_assignments",
+                       "services_people"),
+             ("services_departments", "teams", "team_memberships"), (
         "teams/stage.sql",
+        "teams/structure_stage.sql",
+        "teams/structure_departments.sql",
+        "teams/structure_places.sql",
+        "teams/structure_apply.sql",
+        "teams/team_departments.sql",
         "teams/merge.sql",
         "teams/memberships_stage.sql",
         "shared/memberships_apply.sql",

@@ -1,7 +1,19 @@
 -- What the teams merge did: (summary row, its counts). Beyond the usual counts: teams
 -- removed (deleted in PCO), memberships ended, memberships waiting for their person, and
--- teams whose assignments were not read properly this run (left untouched).
-SELECT 'teams' AS entity,
+-- teams whose assignments were not read properly this run (left untouched). The
+-- departments of Services folders and service types have a row of their own ("updated":
+-- renamed or moved in PCO).
+SELECT 'services_departments' AS entity,
+       jsonb_build_object(
+           'created',      count(*) FILTER (WHERE outcome = 'created'),
+           'updated',      count(*) FILTER (WHERE outcome = 'updated'),
+           'unchanged',    count(*) FILTER (WHERE outcome = 'unchanged'),
+           'needs_review', 0,
+           'conflicts',    0) AS counts
+  FROM merge_structure
+ WHERE outcome <> 'skipped'
+UNION ALL
+SELECT 'teams',
        jsonb_build_object(
            'created',      count(*) FILTER (WHERE outcome = 'created'),
            'updated',      count(*) FILTER (WHERE outcome = 'updated'),

@@ -1,6 +1,10 @@
--- Teams by PCO id into church.groups (pco_type 'Team') under "PCO Services Teams", with
--- their positions. A team PCO deleted (it lingers with deleted_at for 30 days), or one
--- that is missing and 404s, is kept and marked; shared/memberships_apply.sql ends its memberships. Never an error.
+-- Teams by PCO id into church.groups (pco_type 'Team'), each in its service type's
+-- department under "PCO Services Teams" (team_departments.sql), with their positions. The
+-- department follows the team's service type only when that changes in PCO, so staff may
+-- move a team to a department of their own; pco_service_type_id is PCO's service type as
+-- last merged, on every live team. A team PCO deleted (it lingers with deleted_at for 30
+-- days), or one that is missing and 404s, is kept and marked; shared/memberships_apply.sql
+-- ends its memberships. Never an error.
 DROP TABLE IF EXISTS merge_teams;
 CREATE TEMP TABLE merge_teams (
     pco_id    text PRIMARY KEY,
@@ -17,12 +21,12 @@ SELECT s.pco_id, g.id,
   LEFT JOIN church.groups g ON g.pco_type = 'Team' AND g.pco_id = s.pco_id;
 
 WITH created AS (
-    INSERT INTO church.groups (pco_type, pco_id, name, archived_at, department_id)
-    SELECT 'Team', s.pco_id, s.name, s.archived_at, root.id
+    INSERT INTO church.groups (pco_type, pco_id, name, archived_at, pco_service_type_id,
+                               department_id)
+    SELECT 'Team', s.pco_id, s.name, s.archived_at, s.service_type_pco_id, td.department_id
       FROM merge_teams m
       JOIN merge_teams_stage s USING (pco_id)
-     CROSS JOIN (SELECT id FROM church.departments
-                  WHERE parent_id IS NULL AND name = 'PCO Services Teams') root
+      JOIN merge_team_departments td USING (pco_id)
      WHERE m.outcome = 'new'
     RETURNING id, pco_id
 )
@@ -32,16 +36,34 @@ UPDATE merge_teams m
  WHERE m.pco_id = c.pco_id;
 
 -- Marked deleted now (deleted_at newly set in PCO) is 'removed'; other changes 'updated'.
-WITH updated AS (
-    UPDATE church.groups g
-       SET name = s.name, archived_at = s.archived_at, deleted_in_pco_at = s.deleted_at
+-- The department moves when the service type changed in PCO (a database from before
+-- migration 079 has none recorded: its teams move into their service types once), or when
+-- the team waits directly under "PCO Services Teams" for a service type department there
+-- now is.
+WITH placed AS (
+    SELECT m.group_id, s.name, s.archived_at, s.deleted_at, s.service_type_pco_id,
+           CASE WHEN g.pco_service_type_id IS DISTINCT FROM s.service_type_pco_id
+                  OR (td.in_service_type
+                      AND coalesce(g.department_id, td.root_id) = td.root_id)
+                THEN td.department_id
+                ELSE g.department_id END AS department_id
       FROM merge_teams m
       JOIN merge_teams_stage s USING (pco_id)
-      JOIN church.groups old ON old.id = m.group_id   -- the row as it was
-     WHERE m.outcome = 'linked' AND g.id = m.group_id
-       AND (g.name, g.archived_at, g.deleted_in_pco_at)
-           IS DISTINCT FROM (s.name, s.archived_at, s.deleted_at)
-    RETURNING g.id, (s.deleted_at IS NOT NULL AND old.deleted_in_pco_at IS NULL) AS removed
+      JOIN merge_team_departments td USING (pco_id)
+      JOIN church.groups g ON g.id = m.group_id
+     WHERE m.outcome = 'linked'
+),
+updated AS (
+    UPDATE church.groups g
+       SET name = p.name, archived_at = p.archived_at, deleted_in_pco_at = p.deleted_at,
+           pco_service_type_id = p.service_type_pco_id, department_id = p.department_id
+      FROM placed p
+      JOIN church.groups old ON old.id = p.group_id   -- the row as it was
+     WHERE g.id = p.group_id
+       AND (g.name, g.archived_at, g.deleted_in_pco_at, g.pco_service_type_id, g.department_id)
+           IS DISTINCT FROM (p.name, p.archived_at, p.deleted_at, p.service_type_pco_id,
+                             p.department_id)
+    RETURNING g.id, (p.deleted_at IS NOT NULL AND old.deleted_in_pco_at IS NULL) AS removed
 )
 UPDATE merge_teams m
    SET outcome = CASE WHEN u.removed THEN 'removed' ELSE 'updated' END

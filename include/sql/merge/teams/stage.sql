@@ -1,10 +1,24 @@
 -- This run's Services teams, minus quarantined rows, and their positions (side-loaded).
+-- A team's service type is PCO's primary one (`service_type`); a team PCO gives none but
+-- lists in service types (`service_types`) takes the lowest id of those, so every team in
+-- a service type has one (the push of team assignments builds its URLs from it).
 DROP TABLE IF EXISTS merge_teams_stage;
 CREATE TEMP TABLE merge_teams_stage ON COMMIT DROP AS
 SELECT s.pco_id,
        nullif(btrim(s.record -> 'attributes' ->> 'name'), '')             AS name,
        sync.try_timestamptz(s.record -> 'attributes' ->> 'archived_at')   AS archived_at,
        sync.try_timestamptz(s.record -> 'attributes' ->> 'deleted_at')    AS deleted_at,
+       coalesce(
+           nullif(btrim(s.record -> 'relationships' -> 'service_type' -> 'data' ->> 'id'), ''),
+           (SELECT listed.id
+              FROM jsonb_array_elements(
+                       CASE jsonb_typeof(s.record -> 'relationships' -> 'service_types' -> 'data')
+                           WHEN 'array' THEN s.record -> 'relationships' -> 'service_types' -> 'data'
+                           ELSE '[]' END) AS x(item)
+             CROSS JOIN LATERAL (SELECT nullif(btrim(x.item ->> 'id'), '') AS id) listed
+             WHERE listed.id IS NOT NULL
+             ORDER BY length(listed.id), listed.id
+             LIMIT 1))                                                     AS service_type_pco_id,
        s.record
   FROM pco_staging.teams s
  WHERE s.run_id = current_setting('pco_sync.run_id')

@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     lim.add_argument("--rate-period", type=_positive(float))
     lim.add_argument("--deep-offset-limit", type=_positive(int))
     lim.add_argument("--time-scale", type=_positive(float))
+    lim.add_argument("--oauth-access-seconds", type=_positive(float),
+                     help="access token lifetime for tokens issued from now on")
     lim.add_argument("--quirk", type=_quirk, action="append", default=[])
     sv = acts.add_parser("save", help="save the data to a JSON file (path on the server)")
     sv.add_argument("path")
@@ -238,7 +240,9 @@ def admin(args) -> object:
         body = {k: v for k, v in (("rate_limit", args.rate_limit),
                                   ("rate_period", args.rate_period),
                                   ("deep_offset_limit", args.deep_offset_limit),
-                                  ("time_scale", args.time_scale)) if v is not None}
+                                  ("time_scale", args.time_scale),
+                                  ("oauth_access_seconds", args.oauth_access_seconds))
+                if v is not None}
         body["quirks"] = dict(args.quirk)
         return _call(u, "PATCH", "/config", body)
     if act in ("save", "load"):

@@ -10,12 +10,15 @@
 - An access token (`Authorization: Bearer ...`) acts as the person who approved, in the
   organization of the simulator that issued it, for the products in its scopes only.
 
-Tokens are opaque random hex strings kept in memory; nothing here logs one.
+Tokens are opaque random hex strings. Only their SHA-256 digests are kept (in memory and in
+a `serve --state` file, so a restart keeps every church connected); nothing here logs one.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import hashlib
 import hmac
 import html
 import json
@@ -117,12 +120,21 @@ def subscription_out_of_scope(name: str, scopes) -> ApiError:
                     meta={"resource": "Subscription", "associated_resources": []})
 
 
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class OAuthState:
-    """Codes, grants (one per approval), access and refresh tokens of one simulator."""
+    """Codes, grants (one per approval), access and refresh tokens of one simulator, keyed
+    by the digest of the code or token. `version` counts changes (the state file saves
+    after them)."""
+
+    TABLES = ("codes", "grants", "access", "refresh")
 
     def __init__(self, config: SimConfig, store: Store):
         self.config, self.store = config, store
         self.lock = threading.RLock()
+        self.version = 0
         self.reset()
 
     def reset(self) -> None:
@@ -132,6 +144,20 @@ class OAuthState:
             self.access: dict[str, dict] = {}
             self.refresh: dict[str, dict] = {}
             self.next_grant = 1
+            self.version += 1
+
+    def dump(self) -> dict:
+        with self.lock:
+            return {"next_grant": self.next_grant,
+                    **{t: json.loads(json.dumps(getattr(self, t))) for t in self.TABLES}}
+
+    def load(self, data: dict | None) -> None:
+        with self.lock:
+            self.reset()
+            if data:
+                for t in self.TABLES:
+                    getattr(self, t).update(data.get(t) or {})
+                self.next_grant = int(data.get("next_grant") or 1)
 
     # ---- clock: wall time plus the admin clock's advance, in seconds ----------------------
     def now(self) -> float:
@@ -148,7 +174,8 @@ class OAuthState:
                  user_id: str) -> str:
         code = secrets.token_hex(32)
         with self.lock:
-            self.codes[code] = {"client_id": client.client_id, "redirect_uri": redirect_uri,
+            self.version += 1
+            self.codes[digest(code)] = {"client_id": client.client_id, "redirect_uri": redirect_uri,
                                 "scopes": scopes, "user_id": user_id,
                                 "expires_at": self.now() + self.config.oauth_code_seconds,
                                 "used": False}
@@ -167,11 +194,12 @@ class OAuthState:
         if not code:
             raise OAuthError("invalid_request", description="Missing required parameter: code.")
         with self.lock:
-            rec = self.codes.get(code)
+            rec = self.codes.get(digest(code))
             if (rec is None or rec["used"] or rec["client_id"] != client.client_id
                     or self.now() >= rec["expires_at"] or rec["redirect_uri"] != redirect_uri):
                 raise OAuthError("invalid_grant")
             rec["used"] = True
+            self.version += 1
             gid = str(self.next_grant)
             self.next_grant += 1
             self.grants[gid] = {
@@ -185,7 +213,7 @@ class OAuthState:
             raise OAuthError("invalid_request",
                              description="Missing required parameter: refresh_token.")
         with self.lock:
-            rec = self.refresh.get(token)
+            rec = self.refresh.get(digest(token))
             if rec is None or rec["used_at"] is not None or rec["revoked_at"] is not None \
                     or self.now() >= rec["expires_at"]:
                 raise OAuthError("invalid_grant")
@@ -194,6 +222,7 @@ class OAuthState:
                 raise OAuthError("invalid_grant")
             # Single use (#602). The access token issued with it lives on until it expires.
             rec["used_at"] = self.now()
+            self.version += 1
             grant["refreshes"] += 1
             return self._issue(grant["id"])
 
@@ -201,9 +230,9 @@ class OAuthState:
         grant, now = self.grants[gid], self.now()
         access, refresh = secrets.token_hex(32), secrets.token_hex(32)
         lifetime = self.access_lifetime()
-        self.access[access] = {"grant_id": gid, "created_at": now,
+        self.access[digest(access)] = {"grant_id": gid, "created_at": now,
                                "expires_at": now + lifetime, "revoked_at": None}
-        self.refresh[refresh] = {"grant_id": gid, "created_at": now,
+        self.refresh[digest(refresh)] = {"grant_id": gid, "created_at": now,
                                  "expires_at": now + self.refresh_lifetime(),
                                  "used_at": None, "revoked_at": None}
         return {"access_token": access, "token_type": "bearer",
@@ -213,7 +242,7 @@ class OAuthState:
     # ---- the API side ---------------------------------------------------------------------
     def principal(self, token: str) -> Principal:
         with self.lock:
-            rec = self.access.get(token)
+            rec = self.access.get(digest(token))
             if rec is None:
                 raise _unauthorized("unknown access token")
             if rec["revoked_at"] is not None:
@@ -250,6 +279,7 @@ class OAuthState:
                             and now < rec["expires_at"] and rec.get("used_at") is None:
                         rec["revoked_at"] = now
                         counts[name] += 1
+            self.version += 1
         return {"revoked": counts, "grants": len(gids)}
 
     def expire(self, client_id: str | None = None, user_id: str | None = None) -> dict:
@@ -262,6 +292,7 @@ class OAuthState:
                         and now < rec["expires_at"]:
                     rec["expires_at"] = now
                     n += 1
+            self.version += 1
         return {"expired": {"access_tokens": n}, "grants": len(gids)}
 
     def describe(self) -> list[dict]:
@@ -351,7 +382,23 @@ class OAuthHttp:
             if not msg.get("more_body"):
                 break
         credential = None
-        if path == "/oauth/authorize" and method in ("GET", "HEAD"):
+        # Faults act on the token endpoint as on the API (a 503 or a dropped connection
+        # during a refresh), before the request is processed.
+        fault = self.sim.faults.pick(method, path) if path == "/oauth/token" else None
+        if fault and fault.kind in ("drop", "timeout"):
+            from .app import drop_connection
+            if fault.kind == "timeout":
+                await asyncio.sleep(fault.delay)
+            self.sim.record(method, path, "", 0, None, started, fault.kind, route=path)
+            return await drop_connection(send)
+        if fault and fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+        if fault and fault.kind == "error":
+            status, hdrs = fault.status, {"Content-Type": "application/json; charset=utf-8"}
+            raw = json.dumps(ApiError(fault.status, "Service Unavailable" if fault.status == 503
+                                      else "Internal Server Error",
+                                      "Something went wrong on our end").body()).encode()
+        elif path == "/oauth/authorize" and method in ("GET", "HEAD"):
             status, hdrs, raw = self.authorize(dict(parse_qsl(query, keep_blank_values=True)))
         elif path == "/oauth/token" and method == "POST":
             status, hdrs, raw, credential = self.token(headers, body)
@@ -360,9 +407,11 @@ class OAuthHttp:
                                       else "POST"}, b""
         else:
             status, hdrs, raw = 404, {"Content-Type": "text/plain"}, b"Not Found"
+        if fault and fault.kind == "truncate" and raw:
+            raw = raw[: max(1, len(raw) // 2)]
         self.sim.record(method, path, "" if path == "/oauth/authorize" else query, status,
-                        credential, started, route=path if path.startswith("/oauth/")
-                        else None)
+                        credential, started, fault.kind if fault else None,
+                        route=path if path.startswith("/oauth/") else None)
         out = [(b"content-length", str(len(raw)).encode())]
         out += [(k.lower().encode(), v.encode()) for k, v in hdrs.items()]
         await send({"type": "http.response.start", "status": status, "headers": out})

@@ -4,7 +4,8 @@ At start the store is loaded from the file when it exists. While serving, a back
 thread saves the store a short quiet period after a write (debounced, so a burst of writes
 costs one save) and on shutdown. Every save goes to a temporary file first and is renamed
 over the old one, so a crash mid-save leaves the previous state intact, and a `kill -9`
-loses at most the writes of the last few seconds.
+loses at most the writes of the last few seconds. The OAuth grants and token digests are
+kept too (`oauth`), so a restart does not disconnect a church.
 """
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ POLL = 0.25  # how often the saver looks for changes (seconds)
 
 
 class StateFile:
-    def __init__(self, store: Store, path: str | os.PathLike, delay: float = SAVE_DELAY):
+    def __init__(self, store: Store, path: str | os.PathLike, delay: float = SAVE_DELAY,
+                 oauth=None):
         self.store, self.path, self.delay = store, Path(path), delay
+        self.oauth = oauth  # the simulator's OAuthState, saved beside the data
         self.saved_mark = None  # the store's mark at the last save or load
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -37,21 +40,26 @@ class StateFile:
         """Changes to the store: every insert, update, delete, load and reset bumps a version
         (listeners would miss bulk loads and unemitted updates); the clock moves apart."""
         with self.store.lock:
-            return tuple(sorted(self.store.versions.items())), self.store.clock_offset
+            return (tuple(sorted(self.store.versions.items())), self.store.clock_offset,
+                    self.oauth.version if self.oauth is not None else 0)
 
     def load(self) -> None:
         data = json.loads(self.path.read_text(encoding="utf-8"))
         with self.store.lock:
             self.store.load_dump(data)
             self.store.clock_offset = timedelta(seconds=data.get("clock_offset_seconds", 0))
+            if self.oauth is not None:
+                self.oauth.load(data.get("oauth"))
             self.saved_mark = self._mark()
 
     def save(self) -> None:
         # Serialised under the lock: a record changing mid-dump would break json.dumps.
         with self.store.lock:
             mark = self._mark()
+            extra = {"oauth": self.oauth.dump()} if self.oauth is not None else {}
             raw = json.dumps({**self.store.dump(),
-                              "clock_offset_seconds": self.store.clock_offset.total_seconds()})
+                              "clock_offset_seconds": self.store.clock_offset.total_seconds(),
+                              **extra})
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         with open(tmp, "w", encoding="utf-8") as f:

@@ -26,7 +26,8 @@ class Simulator:
         or `people` when it exists; saved after writes and when stopped)."""
         self.sim = Simulation(config, fault_seed=fault_seed)
         self.config, self.store = self.sim.config, self.sim.store
-        self.state = StateFile(self.store, state_file, save_delay) if state_file else None
+        self.state = StateFile(self.store, state_file, save_delay, oauth=self.sim.oauth) \
+            if state_file else None
         self.loaded_state = bool(self.state and self.state.exists())
         if self.loaded_state:
             self.state.load()

@@ -208,6 +208,17 @@ def test_refresh_gives_a_new_pair_once_and_keeps_scopes_and_user(sim):
     assert refresh(sim, second["refresh_token"]).status_code == 200
 
 
+def test_faults_act_on_the_token_endpoint_before_the_refresh_happens(sim):
+    tok = connect(sim)
+    sim.sim.faults.add({"kind": "error", "status": 503, "path": "/oauth/token", "count": 1})
+    r = refresh(sim, tok["refresh_token"])
+    assert r.status_code == 503 and r.json()["errors"][0]["status"] == "503"
+    sim.sim.faults.add({"kind": "drop", "path": "/oauth/token", "count": 1})
+    with pytest.raises(requests.ConnectionError):
+        refresh(sim, tok["refresh_token"])
+    assert refresh(sim, tok["refresh_token"]).status_code == 200  # not spent by either
+
+
 # ---- bearer tokens on the API ---------------------------------------------------------------
 def test_bearer_token_works_and_scopes_are_enforced_per_product(sim):
     tok = connect(sim, scope="people services")["access_token"]
@@ -308,7 +319,10 @@ def test_revoke_and_grants_through_the_cli(sim, capsys):
     assert api(sim, tok["access_token"], "/people/v2/people").status_code == 401
     assert refresh(sim, tok["refresh_token"]).json()["error"] == "invalid_grant"
 
+    assert main(["admin", "--url", sim.url, "limits", "--oauth-access-seconds", "7000"]) == 0
+    assert json.loads(capsys.readouterr().out)["oauth_access_seconds"] == 7000
     tok = connect(sim)
+    assert tok["expires_in"] == 7000
     assert main(["admin", "--url", sim.url, "oauth", "expire", "--user",
                  first_person(sim)]) == 0
     assert json.loads(capsys.readouterr().out)["expired"] == {"access_tokens": 1}
@@ -407,3 +421,50 @@ def test_rate_limit_and_log_name_the_user_never_the_token(sim):
     assert f"oauth:{CLIENT}:{first_person(sim)}" in log and '"/oauth/token"' in log
     for secret in (tok["access_token"], tok["refresh_token"], SECRET):
         assert secret not in log
+
+
+# ---- `serve` flags and restarts (real subprocesses) -----------------------------------------
+def test_serve_flags_register_clients_redirects_organization_and_lifetime(tmp_path):
+    from test_admin_cli import Served
+    state = tmp_path / "pco.json"
+    flags = ["--people", "5", "--state", str(state), "--save-delay", "600",
+             "--organization-id", "777001", "--organization-name", "Hill Church",
+             "--oauth-client-id", "sync_a", "--oauth-client-secret", "secret_a",
+             "--oauth-client-id", "sync_b", "--oauth-client-secret", "secret_b",
+             "--oauth-redirect-uri", REDIRECT, "--oauth-access-seconds", "600",
+             "--time-scale", "0.5"]
+    served = Served(*flags).wait()
+    try:
+        def approve(client_id, redirect=REDIRECT):
+            return requests.get(served.url + "/oauth/authorize", allow_redirects=False,
+                                timeout=10, params={
+                                    "response_type": "code", "client_id": client_id,
+                                    "redirect_uri": redirect, "scope": "people",
+                                    "state": "st", "simulator_approve": "1"})
+        assert approve(CLIENT).status_code == 400  # only the given clients are registered
+        assert approve("sync_a", "http://127.0.0.1:1/other").status_code == 400
+        code = query_of(approve("sync_b").headers["Location"])["code"]
+        r = requests.post(served.url + "/oauth/token", timeout=10, data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "client_id": "sync_b", "client_secret": "secret_b"})
+        assert r.status_code == 200 and r.json()["expires_in"] == 300
+        tok = r.json()
+        org = api(served, tok["access_token"], "/people/v2").json()["data"]
+        assert org["id"] == "777001" and org["attributes"]["name"] == "Hill Church"
+        clients = requests.get(served.url + "/__admin/oauth/clients", timeout=10).json()
+        assert [c["client_id"] for c in clients["clients"]] == ["sync_a", "sync_b"]
+        assert "secret_b" not in json.dumps(clients)
+    finally:
+        assert served.stop() in (0, -15)
+    saved = state.read_text()
+    assert tok["access_token"] not in saved and tok["refresh_token"] not in saved
+    # A restart from the state file keeps the church connected.
+    served = Served(*flags).wait()
+    try:
+        assert api(served, tok["access_token"], "/people/v2/me").status_code == 200
+        r = requests.post(served.url + "/oauth/token", timeout=10, data={
+            "grant_type": "refresh_token", "refresh_token": tok["refresh_token"],
+            "client_id": "sync_b", "client_secret": "secret_b"})
+        assert r.status_code == 200
+    finally:
+        served.stop()

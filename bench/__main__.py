@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 from bench import (airflow, churches, extract, generator, groups, merge, push, quality, soak,
-                   webhooks)
+                   teams, webhooks)
 
 RESULTS = Path(__file__).with_name("results.json")
 SUITES = {"generator": generator, "extract": extract, "quality": quality, "merge": merge,
-          "push": push, "groups": groups, "webhooks": webhooks, "churches": churches,
-          "airflow": airflow, "soak": soak}
+          "push": push, "groups": groups, "teams": teams, "webhooks": webhooks,
+          "churches": churches, "airflow": airflow, "soak": soak}
 KEYS = ("value", "bound", "ratio", "target")
 
 

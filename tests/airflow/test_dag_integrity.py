@@ -73,7 +73,7 @@ def test_params_and_graph(dagbag):
     for before, after in zip(merges, merges[1:]):
         assert dag.get_task(after).upstream_task_ids == {before}
     pushes = [f"push.{p}" for p in PUSHES]
-    assert pushes == ["push.people", "push.families", "push.memberships"]
+    assert pushes == ["push.people", "push.families", "push.memberships", "push.team_assignments"]
     assert dag.get_task(pushes[0]).upstream_task_ids == {merges[-1]}
     for name in pushes:
         assert dag.get_task(name).pool == "pco_api"

@@ -268,6 +268,7 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         "teams/merge.sql",
         "teams/memberships_stage.sql",
         "shared/memberships_apply.sql",
+        "teams/assignments.sql",
     ), "teams/counts.sql", snapshot_every=GROUPS_EVERY, offset=GROUPS_OFFSET),
     Resource("events", ("events", "event_instances"), ("events", "event_occurrences"), (
         "events/stage.sql",

@@ -12,6 +12,11 @@ families     local families become households with the members PCO has and the p
              is its primary contact's, which the people push sends.
 memberships  local joins in groups PCO has become memberships (role, joined date), local
              leaves delete them.
+team_assignments
+             each position a local member of a PCO Services team holds becomes a person
+             team position assignment (the person added to Services first when PCO says
+             they are not in it: push.services); a local leave, or a position no longer
+             listed, deletes it.
 """
 from __future__ import annotations
 
@@ -49,6 +54,9 @@ PUSHES: dict[str, Push] = {p.name: p for p in (
     Push("memberships", (("memberships_to_push", "save_memberships", False),),
          ("group_membership",), "push/unchanged_memberships.sql",
          {("group_membership", "add"): "created", ("group_membership", "remove"): "deleted"}),
+    Push("team_assignments", (("team_assignments_to_push", "save_team_assignments", True),),
+         ("team_assignment",), "push/unchanged_team_assignments.sql",
+         {("team_assignment", "add"): "created", ("team_assignment", "remove"): "deleted"}),
 )}
 
 

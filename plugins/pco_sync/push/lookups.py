@@ -22,12 +22,14 @@ def describe(op: Op) -> str:
         "household": f"/people/v2/people/{m.get('primary')}/households",
         "group_membership": op.path,
         "household_membership": op.path,
+        "team_assignment": op.path,
     }[op.lookup]
 
 
 def find(client: PcoClient, op: Op) -> dict | None:
     return {"remote_id": _by_remote_id, "contact": _contact, "household": _household,
-            "group_membership": _member, "household_membership": _member}[op.lookup](client, op)
+            "group_membership": _member, "household_membership": _member,
+            "team_assignment": _member}[op.lookup](client, op)
 
 
 class NotOurs(Exception):
@@ -94,7 +96,8 @@ def _household(client: PcoClient, op: Op) -> dict | None:
 
 
 def _member(client: PcoClient, op: Op) -> dict | None:
-    """A group's or household's membership of op.meta["person"], from the list at op.path."""
+    """A group's or household's membership (or a team position's assignment) of
+    op.meta["person"], from the list at op.path."""
     person = str(op.meta["person"])
     for rec, _ in client.records(op.path):
         ref = ((rec.get("relationships") or {}).get("person") or {}).get("data") or {}

@@ -35,6 +35,7 @@ from pco_sync.errors import PcoError, PcoOutage
 from pco_sync.progress import Progress
 from pco_sync.pco.client import PcoClient
 from pco_sync.push import lookups
+from pco_sync.push.services import ServicesAccess, not_in_services
 from pco_sync.push.ops import Op, Result
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class Pusher:
         # How far the push is: writes sent of those planned so far (later steps plan later).
         self.progress, self.planned, self.sent = progress, 0, 0
         self.requests_before = client.stats.requests if client else 0
+        self.services = ServicesAccess(client) if client else None
         church_db.use_run(conn, run_id)
         conn.execute(sqlfiles.read("push/create_results.sql"))
 
@@ -155,7 +157,10 @@ class Pusher:
         if self.dry_run:
             return self._pretend(op)
         try:
-            result = self._send(op)
+            if self._needs_services(op):
+                result = self._add_to_services(op)
+            else:
+                result = self._send(op)
         except PcoError as exc:
             if isinstance(exc, PcoOutage):
                 raise
@@ -212,6 +217,9 @@ class Pusher:
             found = self._lookup(op)  # done too, once we know the membership's id
             if found:
                 return found
+        if not_in_services(exc) and op.entity == "team_assignment" \
+                and not op.meta.get("services_added"):  # PCO knows better than our read
+            return self._add_to_services(op)
         if exc.status == 401:
             raise exc  # the credentials, not this record
         if exc.status is None or exc.status >= 500 or exc.status == 429:
@@ -222,12 +230,35 @@ class Pusher:
         log.warning("%s %s %s refused: %s", op.operation, op.entity, op.key, exc)
         return Result(op, False, status=exc.status, detail=exc.detail, unsure=exc.maybe_applied)
 
+    def _needs_services(self, op: Op) -> bool:
+        """A first team assignment of a person the plan does not know to be in Services."""
+        return self.services is not None and op.entity == "team_assignment" \
+            and op.operation == "add" \
+            and op.meta.get("in_services") is False \
+            and op.meta.get("person") not in self.services.added
+
+    def _add_to_services(self, op: Op) -> Result:
+        """PCO needs the person in Services before an assignment: add them, then send it."""
+        op.meta["services_added"] = True
+        try:
+            self.services.add(op.meta["person"])
+        except PcoError as exc:
+            if isinstance(exc, PcoOutage):
+                raise
+            return self._refused(op, exc)
+        log.info("%s %s %s: person %s added to Services first", op.operation, op.entity,
+                 op.key, op.meta["person"])
+        return self._send(op)
+
     def _pretend(self, op: Op) -> Result:
         """Dry run: list the request (and any lookup before it, as _send decides); answer
         with a made-up id."""
         if op.lookup and (op.pending or op.method == "DELETE"):
             self.operations.append({"method": "GET", "path": lookups.describe(op),
                                     "body": None})
+        if self.services and self._needs_services(op):
+            self.services.added.add(op.meta["person"])
+            self.operations.append(self.services.describe(op.meta["person"]))
         listed = op.describe()
         if op.method == "DELETE" and op.lookup:
             listed["path"] += f"/<membership of person {op.meta.get('person')}>"

@@ -6,7 +6,11 @@ so the 15-minute schedule runs and can be watched at http://localhost:8080
   stored as the connection church_db;
 - PCO: AIRFLOW_CONN_PCO_DEFAULT when set, else a PCO simulator started here on
   PCO_SYNC_SIM_PORT (default 8765) with the credentials of airflow_settings.yaml's
-  pco_default, stored as the connection pco_default. Its data is kept in
+  pco_default, stored as the connection pco_default, and as the deployment's OAuth
+  application: the simulator takes the client id and secret of the yaml's pco_oauth_app,
+  stored as the connection pco_oauth_app pointing at it, so "Connect with Planning Center"
+  works out of the box (docs/connecting.md; the simulator accepts any callback on
+  127.0.0.1/localhost, so AIRFLOW__API__PORT may be anything). Its data is kept in
   .local/pco-simulator.json across restarts (the first start generates the demo's church:
   2,000 people, seed 1), so what a run pushed to it is still there after a restart;
 - connections, pools and variables from airflow_settings.yaml where missing: what was
@@ -17,7 +21,10 @@ so the 15-minute schedule runs and can be watched at http://localhost:8080
   (http://127.0.0.1:<AIRFLOW__API__PORT or 8080>/pco-sync/webhooks/default), as the
   pco_sync_webhook_subscriptions DAG subscribes a real PCO, the secrets in the Variable
   pco_sync_webhook_secrets: an edit made in the simulator is in the church database within
-  seconds, no scheduled run needed.
+  seconds, no scheduled run needed;
+- a console that shows what matters: Airflow's chattiest loggers (the API server's access
+  log, per-task execution API lines, the scheduler's queueing) at WARNING and known
+  third-party deprecation warnings filtered (quiet_console(); environment values win).
 
 `prepare()` does everything but start processes (for tests that start their own).
 """
@@ -41,11 +48,48 @@ SIM_PEOPLE = os.environ.get("PCO_SYNC_DEMO_PEOPLE", "2000")
 SIM_STATE = ROOT / ".local" / "pco-simulator.json"
 CHURCH_DATABASE = "church"
 DAG_ID = "pco_sync"
+OAUTH_APP_CONN_ID = "pco_oauth_app"  # pco_sync.airflow.provider.OAUTH_APP_CONN_ID
 WEBHOOKS_DAG_ID = "pco_sync_webhooks"
 # prepare() hands the connections to store to its child process in this variable.
 _LOCAL_CONNECTIONS = "PCO_SYNC_LOCAL_CONNECTIONS"
 # subscribe_simulator() hands the simulator's and the receiver's URLs to its child in this.
 _SUBSCRIBE = "PCO_SYNC_LOCAL_SUBSCRIBE"
+
+
+# The console of `make airflow` shows what its components log. Without these, the first sync
+# prints well over a thousand lines, most of them the API server's access log (every task's
+# execution API calls), the execution API's per-task state lines, the scheduler's queueing
+# lists and the local executor's and DAG processor's chatter: the lines that matter (our
+# tasks' lines, a run's end, an error) drown. Those loggers still log warnings and errors;
+# every other logger (pco_sync.*, the task logs, supervisor, DagRun) stays at INFO. Values
+# set in the environment win. (Airflow applies these to its structlog loggers only: a
+# stdlib logger such as the secrets masker's "too short to mask" warning, which every task
+# reading a short Variable such as "1800" logs once, is out of its reach.)
+QUIET_LOGGERS = " ".join([
+    "http.access=WARNING",                           # one line per API request
+    "airflow.api_fastapi.execution_api=WARNING",     # task started / state updated / RTIF
+    "airflow.sdk.api.client=WARNING",                # "Using Public CAs from certifi"
+    "airflow.executors.local_executor=WARNING",      # "Worker starting up"
+    "airflow.jobs.scheduler_job_runner=WARNING",     # queueing lists, pool slot counts
+    "airflow.dag_processing.bundles=WARNING",
+    "airflow.dag_processing.dagbag=WARNING",         # "Filling up the DagBag" per task
+    "airflow.serialization.definitions.dag=WARNING",
+    "airflow.models.dag=WARNING",                    # next dagrun info (DagRun's lines stay)
+])
+# Third-party deprecation warnings we cannot act on (filters by the message's start; a
+# warning of our own code, or any other, still shows).
+QUIET_WARNINGS = [
+    "ignore:GitWildMatchPattern",                    # pathspec, through Airflow's .airflowignore
+    "ignore:Using `httpx` with `starlette.testclient` is deprecated",
+]
+
+
+def quiet_console(env: dict) -> dict:
+    """`env` with the console settings above (where the environment sets none of its own)."""
+    env.setdefault("AIRFLOW__LOGGING__NAMESPACE_LEVELS", QUIET_LOGGERS)
+    given = [w for w in env.get("PYTHONWARNINGS", "").split(",") if w]
+    env["PYTHONWARNINGS"] = ",".join(given + [w for w in QUIET_WARNINGS if w not in given])
+    return env
 
 
 def _port_open(port: int) -> bool:
@@ -61,6 +105,14 @@ def simulator_credentials() -> tuple[str, str]:
     return entry["conn_login"], entry["conn_password"]
 
 
+def simulator_oauth_app() -> tuple[str, str]:
+    """The client id and secret of airflow_settings.yaml's pco_oauth_app: the simulator
+    registers them as its OAuth application."""
+    entry = next(c for c in airflow_settings.load()["connections"]
+                 if c["conn_id"] == OAUTH_APP_CONN_ID)
+    return entry["conn_login"], entry["conn_password"]
+
+
 def start_simulator(port: int = SIM_PORT, state: Path = SIM_STATE,
                     env: dict | None = None) -> subprocess.Popen:
     """The PCO simulator on `port`, its data kept in `state`; returns once it answers."""
@@ -70,9 +122,12 @@ def start_simulator(port: int = SIM_PORT, state: Path = SIM_STATE,
     kept = "its data from" if state.exists() else "a new church, kept in"
     print(f"Starting the PCO simulator on :{port} ({kept} {_shown(state)}) ...", flush=True)
     app_id, secret = simulator_credentials()
+    client_id, client_secret = simulator_oauth_app()
     proc = subprocess.Popen([sys.executable, "-m", "pco_simulator", "serve", "--port", str(port),
                              "--people", SIM_PEOPLE, "--seed", "1", "--state", str(state),
-                             "--app-id", app_id, "--secret", secret], cwd=ROOT, env=env)
+                             "--app-id", app_id, "--secret", secret,
+                             "--oauth-client-id", client_id,
+                             "--oauth-client-secret", client_secret], cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while not _port_open(port):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -98,8 +153,10 @@ def _shown(path: Path) -> str:
 
 def local_connections(env: dict, *, church_database: str = CHURCH_DATABASE,
                       sim_port: int = SIM_PORT) -> list[dict]:
-    """church_db (the embedded database) and pco_default (the simulator on `sim_port`) as
-    settings entries, except the ids an AIRFLOW_CONN_* variable in `env` sets."""
+    """church_db (the embedded database), pco_default and pco_oauth_app (the simulator on
+    `sim_port`, as PCO and as the OAuth application) as settings entries, except the ids an
+    AIRFLOW_CONN_* variable in `env` sets (a real PCO in AIRFLOW_CONN_PCO_DEFAULT: no
+    simulator runs, and the OAuth application is the yaml's or the environment's)."""
     entries = []
     if not env.get(devdb.ENV_AIRFLOW_CONN):
         url = devdb.ensure_database(devdb.embedded_url(), church_database)
@@ -108,6 +165,10 @@ def local_connections(env: dict, *, church_database: str = CHURCH_DATABASE,
         yaml_entry = next(c for c in airflow_settings.load()["connections"]
                           if c["conn_id"] == "pco_default")
         entries.append({**yaml_entry, "conn_host": f"http://127.0.0.1:{sim_port}"})
+        if not env.get("AIRFLOW_CONN_" + OAUTH_APP_CONN_ID.upper()):
+            app_entry = next(c for c in airflow_settings.load()["connections"]
+                             if c["conn_id"] == OAUTH_APP_CONN_ID)
+            entries.append({**app_entry, "conn_host": f"http://127.0.0.1:{sim_port}"})
     return entries
 
 
@@ -123,6 +184,7 @@ def prepare(home: str | Path | None = None, *, env: dict | None = None,
     env["PCO_SYNC_AIRFLOW_HOME"] = str(home)
     # Should the DAG not be in the metadata DB yet, it is created unpaused.
     env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "False"
+    quiet_console(env)
     # Tasks report to the API server's execution API: where it listens (Airflow derives it
     # from [api] base_url, which stays at :8080 when only the port is moved).
     env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
@@ -147,6 +209,8 @@ def _prepare_here() -> int:
     local = json.loads(os.environ[_LOCAL_CONNECTIONS])
     settings = airflow_settings.load()
     ids = {c["conn_id"] for c in local}
+    if os.environ.get("AIRFLOW_CONN_PCO_DEFAULT"):
+        ids.add(OAUTH_APP_CONN_ID)  # a real PCO: not the simulator's OAuth application
     settings["connections"] = local + [c for c in settings["connections"] if c["conn_id"] not in ids]
     for line in airflow_settings.apply_settings(settings):
         print("  " + line, flush=True)

@@ -40,6 +40,7 @@ def test_prepare_stores_the_connections_keeps_edits_and_unpauses(tmp_path, capfd
         assert outcomes(said)["connection church_db"] == "created"
         assert outcomes(said)["connection pco_default"] == \
             "from AIRFLOW_CONN_PCO_DEFAULT (not stored)"
+        assert "connection pco_oauth_app" not in outcomes(said)  # no simulator: not its app
         assert "pco_sync: unpaused (it was paused" in said
         assert started["PCO_SYNC_AIRFLOW_HOME"] == str(home)
         assert started["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "False"
@@ -63,6 +64,7 @@ def test_prepare_stores_the_connections_keeps_edits_and_unpauses(tmp_path, capfd
         said = capfd.readouterr().out
         assert outcomes(said)["connection church_db"] == "kept (exists)"
         assert outcomes(said)["connection pco_default"] == "created"
+        assert outcomes(said)["connection pco_oauth_app"] == "created"
         assert outcomes(said)["variable pco_sync_push_scope"] == "kept (exists)"
 
     now = stored(env)
@@ -73,7 +75,43 @@ def test_prepare_stores_the_connections_keeps_edits_and_unpauses(tmp_path, capfd
     app_id, secret = local_airflow.simulator_credentials()
     assert (pco["conn_type"], pco["host"], pco["login"], pco["password"]) == \
         ("pco", f"http://127.0.0.1:{SIM_PORT}", app_id, secret)
+    # the simulator is the deployment's OAuth application too (Connect with Planning Center)
+    app = json.loads(airflow(env, "connections", "get", "pco_oauth_app", "-o", "json").stdout)[0]
+    assert (app["host"], app["login"], app["password"]) == \
+        (f"http://127.0.0.1:{SIM_PORT}", *local_airflow.simulator_oauth_app())
     assert now["pools"]["pco_api"] == 1  # the rest of airflow_settings.yaml
+
+
+def test_the_simulator_make_airflow_starts_is_its_oauth_application(tmp_path):
+    """start_simulator registers airflow_settings.yaml's pco_oauth_app with the simulator: a
+    person's approval there gives tokens to that client id and secret, for a callback on
+    whatever port the API server listens."""
+    import socket
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client_id, secret = local_airflow.simulator_oauth_app()
+    callback = "http://127.0.0.1:18080/pco-sync/oauth/callback"
+    sim = local_airflow.start_simulator(port, tmp_path / "sim.json",
+                                        dict(os.environ))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        approved = requests.get(f"{base}/oauth/authorize", allow_redirects=False, timeout=30,
+                                params={"response_type": "code", "client_id": client_id,
+                                        "redirect_uri": callback, "scope": "people",
+                                        "state": "s", "simulator_approve": "1"})
+        assert approved.status_code == 302, approved.text
+        code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]
+        token = requests.post(f"{base}/oauth/token", timeout=30, data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": callback,
+            "client_id": client_id, "client_secret": secret})
+        assert token.status_code == 200 and token.json()["scope"] == "people", token.text
+    finally:
+        local_airflow.stop_simulator(sim)
 
 
 def test_the_demo_has_its_own_airflow_home_and_church_database():
@@ -94,3 +132,38 @@ def test_recreate_database_starts_empty():
         assert again == url
         with psycopg.connect(again) as conn:
             assert conn.execute("SELECT to_regclass('left_over')").fetchone() == (None,)
+
+
+def test_the_console_quiets_airflows_chatter_and_known_deprecations_only():
+    """make airflow's console: the chattiest Airflow loggers at WARNING or above (errors still
+    show), our loggers and the task logs untouched, two third-party deprecation warnings
+    filtered by their message; what the environment sets wins or is kept."""
+    import logging
+    import subprocess
+    import sys
+
+    from airflow._shared.logging.structlog import parse_namespace_log_levels
+
+    env = local_airflow.quiet_console({"PYTHONWARNINGS": "error::ResourceWarning"})
+    levels = parse_namespace_log_levels(env["AIRFLOW__LOGGING__NAMESPACE_LEVELS"])
+    assert levels["http.access"] == logging.WARNING  # the API server's access log
+    assert levels["airflow.api_fastapi.execution_api"] == logging.WARNING
+    assert all(level >= logging.WARNING for level in levels.values())
+    assert not any(name.startswith(("pco_sync", "task", "supervisor")) or name == ""
+                   for name in levels)
+    assert env["PYTHONWARNINGS"].split(",")[0] == "error::ResourceWarning"
+    assert local_airflow.quiet_console(dict(env)) == env  # applied twice: the same
+    assert local_airflow.quiet_console({"AIRFLOW__LOGGING__NAMESPACE_LEVELS": "x=DEBUG"})[
+        "AIRFLOW__LOGGING__NAMESPACE_LEVELS"] == "x=DEBUG"
+
+    # Python takes every filter (an invalid one it would name on stderr), and they drop
+    # exactly those warnings.
+    probe = ("import warnings\n"
+             "warnings.warn(\"GitWildMatchPattern ('gitwildmatch') is deprecated.\", DeprecationWarning)\n"
+             "warnings.warn('Using `httpx` with `starlette.testclient` is deprecated; install', UserWarning)\n"
+             "warnings.warn('our own warning', DeprecationWarning)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                         text=True, env={"PATH": "/usr/bin:/bin", **env}, check=True)
+    assert "Invalid -W option" not in out.stderr
+    assert "GitWildMatchPattern" not in out.stderr and "httpx" not in out.stderr
+    assert "our own warning" in out.stderr

@@ -49,6 +49,8 @@ WEBHOOKS_DAG_ID = "pco_sync_webhooks"
 _LOCAL_CONNECTIONS = "PCO_SYNC_LOCAL_CONNECTIONS"
 # subscribe_simulator() hands the simulator's and the receiver's URLs to its child in this.
 _SUBSCRIBE = "PCO_SYNC_LOCAL_SUBSCRIBE"
+# How long a Ctrl-C may take to stop standalone's components before it is asked again.
+STOP_SECONDS = 60
 
 
 # The console of `make airflow` shows what its components log. Without these, the first sync
@@ -274,8 +276,14 @@ def main() -> int:
         try:
             return standalone.wait()
         except KeyboardInterrupt:
-            standalone.send_signal(signal.SIGINT)
-            return standalone.wait()
+            # A Ctrl-C reached standalone too (same process group): it is stopping its
+            # components. A second SIGINT would interrupt that (a traceback, components
+            # left); send it only when this process alone was interrupted (kill -INT).
+            try:
+                return standalone.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                standalone.send_signal(signal.SIGINT)
+                return standalone.wait()
     finally:
         if sim is not None:
             stop_simulator(sim)

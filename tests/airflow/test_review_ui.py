@@ -8,7 +8,10 @@ an editor with the "user" role, a read-only viewer) over the test church databas
 - policies saved on the page are the Variable the merge reads; Sync now queues a run;
 - a real browser (Debian's chromium driven by Playwright) logs in, opens the page from
   Airflow's menu, resolves a conflict and a match review with the buttons; screenshots are
-  saved in the test's output folder (and copied to .local/test-output/review-ui/).
+  saved in the test's output folder (and copied to .local/test-output/review-ui/);
+- every page in Airflow's frame at 1440x900, light and dark: no console error, no request to
+  another origin, nothing wider than the frame; its screenshots in .local/test-output/pages/,
+  and the README's two (docs/images/) from it.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -24,7 +28,7 @@ import requests
 from devkit import devdb, local_airflow
 from pipeline import sync
 from push_helpers import DEFAULT, client_for, local_person, pull, push_people, value
-from review_helpers import conflict_and_review
+from review_helpers import ann_renamed_on_both_sides, conflict_and_review, odd_email_person
 from servers import free_port, start, stop, wait_until_up
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
@@ -393,3 +397,233 @@ def test_a_person_settles_a_conflict_and_a_match_in_a_real_browser(db, db_url, s
                  cid) == ("local", "editor")
     assert value(db, "SELECT decision, decided_person_id FROM sync.match_review WHERE id = %s",
                  rid) == ("link", sam2)
+
+
+# ---- every page as a person meets it in Airflow's UI: screenshots, console, origins, width ----
+
+VIEWPORT = {"width": 1440, "height": 900}  # the README's screenshots: always this size
+README_SHOTS = {"sync-summary": ROOT / "docs" / "images" / "sync-summary.png",
+                "pco-sync-page": ROOT / "docs" / "images" / "pco-sync-page.png"}
+PAGE_SHOTS = ROOT / ".local" / "test-output" / "pages"
+FINISHED = "manual__2026-12-06T09:02:11+00:00"  # a run that did everything, summary and all
+RUNNING = "manual__2026-12-06T09:15:00+00:00"  # a run whose extracts are reading PCO
+# Console errors of Airflow's own UI, not of our pages, to let through: each narrow, with
+# its reason. Airflow 3.3's UI logs none on these pages, so there is none.
+AIRFLOW_CONSOLE_NOISE: tuple[re.Pattern, ...] = ()
+
+
+def trigger(server, run_id):
+    base, headers, _ = server
+    made = requests.post(f"{base}/api/v2/dags/pco_sync/dagRuns", headers=headers["admin"],
+                         json={"dag_run_id": run_id, "logical_date": None}, timeout=30)
+    assert made.status_code == 200, made.text
+
+
+def push_xcom(server, run_id, task_id, key, value_):
+    """An XCom as the task would have pushed it (no scheduler runs in this test)."""
+    base, headers, _ = server
+    made = requests.post(f"{base}/api/v2/dags/pco_sync/dagRuns/{quote(run_id, safe='')}/"
+                         f"taskInstances/{task_id}/xcomEntries", headers=headers["admin"],
+                         json={"key": key, "value": value_}, timeout=30)
+    assert made.status_code == 201, made.text
+
+
+def a_finished_run(db, db_url, sim, server) -> None:
+    """Run FINISHED as the DAG would have left it: one of each thing the PCO Sync page lists,
+    found by it (a conflict on Ann Lee, a match review of Sam Roe, a quarantined email, a
+    person removed in PCO, a change PCO refused), and its summary XComs."""
+    from pco_sync import church_db, summary
+    from pco_sync.quality.gates import gate
+    from pco_sync.quality.validate import validate_resource
+    from pipeline import extract, merge_resource
+
+    with church_db.connect(db_url) as conn:  # every migration the code has now (the page
+        church_db.apply_migrations(conn)     # waits for the next run when one is missing)
+    trigger(server, FINISHED)
+    dee = local_person(db, "Dee", "Doe", email="dee@example.org")
+    client, _, _ = ann_renamed_on_both_sides(db, sim)  # pushes Ann and Dee to PCO
+    sim.store.delete_person(value(db, "SELECT pco_id FROM church.people WHERE id = %s", dee))
+    for i in (1, 2):  # local only: two candidates for PCO's Sam Roe
+        local_person(db, "Sam", "Roe", email=f"sam{i}@example.org", birthdate="1990-05-05")
+    sim.store.insert("people", {"first_name": "Sam", "last_name": "Roe",
+                                "birthdate": "1990-05-05", "status": "active", "child": False})
+    odd_email_person(sim)
+    # the run's people: read, checked, merged (the other resources are not needed here)
+    extract(client, db_url, "people", FINISHED, full_refresh=True)
+    with church_db.connect(db_url) as conn:
+        checked = {"people": validate_resource(conn, "people", FINISHED)}
+        gate(conn, FINISHED, full_refresh=True, accept_mass_leaves=True)
+    counts = summary.summarize(checked, {"people": merge_resource(db_url, "people", FINISHED)})
+    db.commit()
+    local_person(db, "Bad", "Gender", email="bad@example.org", gender="X")  # PCO refuses X
+    pushed = push_people(db, client, FINISHED, DEFAULT)
+    counts[summary.PUSH_ROW.format("people")] = {
+        k: v for k, v in pushed.items() if isinstance(v, int) and not isinstance(v, bool)}
+    for key, value_ in ((summary.XCOM_KEY, counts),
+                        (summary.OPEN_ITEMS_KEY, summary.open_items(db, FINISHED)),
+                        (summary.READ_KEY, {"people": "whole"})):
+        push_xcom(server, FINISHED, "summarize", key, value_)
+    base, headers, _ = server
+    done = requests.patch(f"{base}/api/v2/dags/pco_sync/dagRuns/{quote(FINISHED, safe='')}",
+                          json={"state": "success"}, headers=headers["admin"], timeout=30)
+    assert done.status_code == 200, done.text
+
+
+def a_running_run(server) -> None:
+    """Run RUNNING caught mid-read: extract.people has reported how far it is (the XCom
+    pco_sync.progress pushes), extract.households reported nothing yet; set in the metadata
+    database as the scheduler and the running tasks would (no scheduler here)."""
+    import sqlite3
+    from datetime import datetime, timedelta, timezone
+
+    from pco_sync import summary
+
+    trigger(server, RUNNING)
+    now = datetime.now(timezone.utc)
+    push_xcom(server, RUNNING, "extract.people", summary.PROGRESS_KEY, {
+        "step": "people", "stream": "people", "pages": 24, "done": 2400, "total": 8000,
+        "unit": "records staged", "started": (now - timedelta(seconds=14)).isoformat(),
+        "updated": now.isoformat(), "left": 32.0, "final": False})
+    with sqlite3.connect(AIRFLOW_HOME / "airflow.db") as meta:
+        stamp = (now - timedelta(seconds=15)).strftime("%Y-%m-%d %H:%M:%S.%f")
+        meta.execute("UPDATE dag_run SET state = 'running', start_date = ? WHERE run_id = ?",
+                     (stamp, RUNNING))
+        for task in ("extract.people", "extract.households"):
+            changed = meta.execute("UPDATE task_instance SET state = 'running', start_date = ? "
+                                   "WHERE run_id = ? AND task_id = ?", (stamp, RUNNING, task))
+            assert changed.rowcount == 1, task
+
+
+def plugin_frame(page, text):
+    """The plugin's frame in Airflow's UI once it shows `text`."""
+    from playwright.sync_api import expect
+
+    expect(page.frame_locator("iframe").get_by_text(text).first).to_be_visible(timeout=60_000)
+    return next(f for f in page.frames if "/pco-sync/" in f.url)
+
+
+WIDTH = """() => {
+  const doc = document.scrollingElement;
+  const wide = [];
+  if (doc.scrollWidth > doc.clientWidth)
+    wide.push(`the page: ${doc.scrollWidth} px in ${doc.clientWidth}`);
+  for (const e of document.querySelectorAll('.scroll, table'))  /* a table scrolling in its box */
+    if (e.scrollWidth > e.clientWidth + 1)
+      wide.push(`${e.tagName.toLowerCase()}.${e.className}: ${e.scrollWidth} px in ${e.clientWidth}`);
+  return wide;
+}"""
+
+
+def test_every_page_in_airflows_frame_looks_right_loads_only_its_own_origin(db, db_url, sim,
+                                                                            server, tmp_path):
+    """Logged in, as a person opens them in Airflow's UI (its menu entry, a run's tab) at
+    1440x900 on the test's own port: the Sync summary of a finished run and of a running one,
+    every tab of the PCO Sync page and its decision history, light and dark. No console error,
+    no request to another origin, nothing wider than the frame; the screenshots are saved
+    (PAGE_SHOTS) and two of them are the README's (README_SHOTS)."""
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from pco_sync.review.queries import KINDS
+
+    base, _, passwords = server
+    own = "{0.scheme}://{0.netloc}".format(urlsplit(base))
+    a_finished_run(db, db_url, sim, server)
+    a_running_run(server)
+    problems, shots = [], {}
+
+    def watch(page):
+        def console(message):
+            if message.type == "error" and not any(p.search(message.text)
+                                                   for p in AIRFLOW_CONSOLE_NOISE):
+                problems.append(f"console error on {page.url}: {message.text}")
+
+        def request(req):
+            parts = urlsplit(req.url)
+            if parts.scheme in ("http", "https", "ws", "wss") and \
+                    f"{parts.scheme.replace('ws', 'http')}://{parts.netloc}" != own:
+                problems.append(f"request to another origin from {page.url}: {req.url}")
+
+        page.on("console", console)
+        page.on("pageerror", lambda error: problems.append(f"script error on {page.url}: {error}"))
+        page.on("request", request)
+        # ERR_ABORTED: a request the browser dropped because the page moved on (the UI's
+        # polling as the test opens the next page, a running run's tab reloading itself)
+        page.on("requestfailed", lambda req: problems.append(
+            f"request failed: {req.url} ({req.failure})")
+            if "ERR_ABORTED" not in (req.failure or "") else None)
+
+    def look(page, name, text):
+        try:
+            frame = plugin_frame(page, text)
+        except AssertionError:  # what the page showed instead
+            PAGE_SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(PAGE_SHOTS / f"failed-{name}.png"))
+            raise
+        for _ in range(3):  # a running run's tab reloads itself every few seconds
+            try:
+                wide = frame.evaluate(WIDTH)
+                break
+            except Exception:  # its document went away while being measured
+                frame = plugin_frame(page, text)
+        if wide:
+            problems.append(f"{name} is wider than its frame at 1440 px: {wide}")
+        path = tmp_path / f"{len(shots) + 1:02d}-{name}.png"
+        page.screenshot(path=str(path))
+        shots[name] = path
+        return frame
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.environ.get("PCO_SYNC_CHROMIUM") or chromium(),
+                                    args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            watch(page)
+            page.goto(f"{base}/auth/login/")
+            page.get_by_label("Username").fill("editor")
+            page.get_by_label("Password").fill(passwords["editor"])
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(lambda url: "/auth/login" not in url)
+            for scheme in ("dark", "light"):  # light last: its buttons settle items
+                page.emulate_media(color_scheme=scheme)
+                suffix = "" if scheme == "light" else "-dark"
+                for run_id, name, text in ((FINISHED, "sync-summary", "pulled from PCO"),
+                                           (RUNNING, "sync-summary-running", "In progress")):
+                    # the run's tab (the plugin's external view "pco-sync-summary")
+                    page.goto(f"{base}/dags/pco_sync/runs/{quote(run_id, safe='')}"
+                              "/plugin/pco-sync-summary")
+                    look(page, name + suffix, text)
+                page.goto(f"{base}/plugin/pco-sync")  # the menu's entry
+                frame = look(page, "pco-sync-page" + suffix, "Person: Annie Lee")
+                if scheme == "dark":
+                    assert frame.evaluate("() => document.documentElement.classList.contains('dark')")
+                    continue
+                for key, label, _ in KINDS:
+                    page.frame_locator("iframe").locator(f"nav.tabs a[href$='kind={key}']").click()
+                    expect(page.frame_locator("iframe").locator(
+                        f"nav.tabs a.on[href$='kind={key}']")).to_be_visible()
+                    look(page, f"pco-sync-{key}", label)
+                # a button inside the frame: its POST comes from the deployment's own origin
+                ui = page.frame_locator("iframe")
+                ui.locator("nav.tabs a[href$='kind=conflicts']").click()
+                ui.locator("tr", has=ui.locator("input.pick")).get_by_role(
+                    "button", name="Keep local").click()
+                expect(ui.locator("#notice")).to_have_text("Keep local: done for 1 item.")
+                ui.get_by_role("link", name="Decision history").click()
+                look(page, "pco-sync-history", "conflict:local")
+            # the watch itself: an error on a page of ours is caught
+            plugin_frame(page, "conflict:local").evaluate("() => console.error('watch check')")
+            page.wait_for_timeout(500)
+            assert any("watch check" in p for p in problems), problems
+            problems[:] = [p for p in problems if "watch check" not in p]
+        finally:
+            browser.close()
+    shutil.rmtree(PAGE_SHOTS, ignore_errors=True)
+    PAGE_SHOTS.mkdir(parents=True)
+    for path in shots.values():
+        shutil.copy(path, PAGE_SHOTS / path.name)
+    assert not problems, "\n".join(problems)
+    for name, target in README_SHOTS.items():  # only from a run that found nothing wrong
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shots[name], target)

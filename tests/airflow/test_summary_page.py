@@ -52,6 +52,9 @@ def test_page_shows_counts_per_entity_and_what_did_not_finish():
     assert "<code>validate.people</code>: failed" in html
     assert "<code>merge.people</code>: upstream_failed" in html
     assert "extract.people</code>" not in html
+    two_words = run_summary.render("pco_sync", "manual__x", {**RUN, "summary": {
+        "group_memberships": RUN["summary"]["people"]}})
+    assert "<tr><th>group memberships</th>" in two_words  # entity names as words
 
 
 def test_page_says_what_the_run_read_not_airflows_interval():
@@ -111,6 +114,8 @@ def test_a_run_in_progress_shows_how_far_each_running_task_is_and_reloads():
             "<td>30%</td><td>about 30 s</td><td>2 s ago</td></tr>") in html
     assert "<tr><th>merge.groups</th><td colspan='4'>running for 40 s</td></tr>" in html
     assert "extract.groups" not in html  # finished: its counts come with the summary
+    assert "The counts show here once the run has finished." in html
+    assert "No counts" not in html and "No data interval" not in html
     # what a task reported is text, not markup
     evil = {**running, "progress": {"extract.people": {**figures, "step": "<b>x</b>"}}}
     assert "&lt;b&gt;x&lt;/b&gt;" in run_summary.render("pco_sync", "manual__x", evil, now=now)

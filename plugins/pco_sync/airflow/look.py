@@ -17,6 +17,7 @@ body{font-family:Inter,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;marg
 h2{font-size:1.25rem;font-weight:600;margin:.2rem 0 .8rem}
 h3{font-size:1rem;font-weight:600;margin:1.2rem 0 .4rem}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
+a.run{white-space:nowrap}
 code{font-size:12.5px;background:var(--panel);padding:0 .25rem;border-radius:4px}
 nav.tabs a{display:inline-block;padding:.35rem .75rem;margin:0 .3rem .4rem 0;
   border:1px solid var(--line);border-radius:6px;color:var(--fg)}

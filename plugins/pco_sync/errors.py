@@ -22,6 +22,17 @@ class PcoError(Exception):
         return self.status is not None and 400 <= self.status < 500 and self.status != 429
 
 
+class PcoDisconnected(PcoError):
+    """A church connected by OAuth whose tokens PCO no longer takes: connect it again."""
+
+    def __init__(self, church: str, reason: str, connect_page: str):
+        super().__init__(f"church {church!r} is disconnected from Planning Center ({reason}): "
+                         f"reconnect it on the PCO Sync page ({connect_page}); staged data, the "
+                         "push journal and the inbox are kept, and the next run after "
+                         "reconnecting goes on from there", status=401)
+        self.church, self.reason = church, reason
+
+
 class PcoOutage(PcoError):
     """PCO kept failing for several records in a row: stop, let the task retry later."""
 

@@ -58,8 +58,14 @@ def test_ui_field_behaviour_and_provider_registration():
     pm = ProvidersManager()
     assert "pco-sync" in pm.providers, "pco_sync is not installed as a provider: run `make venv`"
     assert pm.field_behaviours["pco"]["relabeling"]["host"] == "Base URL"
-    # No field that does nothing: webhook secrets are per subscription, in a Variable.
-    assert not [w for w in pm.connection_form_widgets if w.startswith("extra__pco__")]
+    # How the connection signs in (personal access token or OAuth) and, for OAuth, the
+    # application's own connection; nothing else (webhook secrets are in a Variable).
+    widgets = {w: pm.connection_form_widgets[w] for w in pm.connection_form_widgets
+               if w.startswith("extra__pco__")}
+    assert sorted(widgets) == ["extra__pco__auth_mode", "extra__pco__oauth_app_conn_id"]
+    mode = widgets["extra__pco__auth_mode"].field["schema"]
+    assert set(mode["enum"]) >= {"personal_access_token", "oauth"}
+    assert widgets["extra__pco__oauth_app_conn_id"].field["value"] == "pco_oauth_app"
 
 
 def test_the_test_button_backport_treats_port_0_as_no_port():

@@ -74,3 +74,21 @@ def test_other_urls_subscriptions_are_left_alone(sim):
     assert done.created == [name]
     assert done.secrets[name] != other.json()["data"]["attributes"]["authenticity_secret"]
     assert len(listed(sim)) == 2
+
+
+def test_a_church_connected_by_oauth_subscribes_only_within_its_scopes(sim, db, db_url):
+    """PCO refuses (422) a subscription outside the connected user's scopes: the events of a
+    product the church did not grant are left out and said so, the rest are made as that
+    user's subscriptions."""
+    from oauth_helpers import client_of, connect
+
+    sim.store.insert("people", {"first_name": "Ada", "last_name": "Admin", "status": "active"},
+                     emit=False)
+    store, _ = connect(sim, db_url, scope="people")
+    client = client_of(sim, store)
+    names = events.names_for(["people", "groups"])
+    done = subscriptions.ensure(client, URL, names)
+    assert sorted(done.not_granted) == sorted(n for n in names if n.startswith("groups."))
+    assert sorted(done.created) == sorted(n for n in names if n.startswith("people."))
+    refused = [r for r in sim.sim.requests if r["status"] == 422]
+    assert refused == []

@@ -21,9 +21,29 @@ UI_FIELD_BEHAVIOUR = {
     },
 }
 
-# No extra fields: PCO signs webhooks with a secret per subscription, which the subscriptions
-# DAG keeps in a Variable (pco_sync.webhooks.settings), not one secret per connection.
-CONN_FIELDS: dict = {}
+# How the connection signs in (docs/connecting.md). A personal access token (Application
+# ID and Secret above) serves one church; a deployment serving several churches is an OAuth
+# application: each church is connected on the PCO Sync page, its tokens kept in its own
+# database, and this connection names the application's own connection (client id and
+# secret as Application ID and Secret). Webhook secrets are per subscription, in a Variable.
+AUTH_PERSONAL, AUTH_OAUTH = "personal_access_token", "oauth"
+OAUTH_APP_CONN_ID = "pco_oauth_app"
+CONN_FIELDS: dict = {
+    "auth_mode": {
+        "label": "Authentication",
+        "description": "personal_access_token: the Application ID and Secret of a PCO "
+                       "personal access token (one church). oauth: the church connects with "
+                       "Planning Center on the PCO Sync page.",
+        "schema": {"type": ["string", "null"], "enum": [AUTH_PERSONAL, AUTH_OAUTH, None],
+                   "default": AUTH_PERSONAL},
+    },
+    "oauth_app_conn_id": {
+        "label": "OAuth application connection",
+        "description": "oauth only: the connection holding the deployment's OAuth "
+                       "application (client id as Application ID, secret as Secret).",
+        "schema": {"type": ["string", "null"], "default": OAUTH_APP_CONN_ID},
+    },
+}
 
 
 def get_provider_info() -> dict:

@@ -93,7 +93,7 @@ class SyncRun:
         return value
 
     def pco_client(self):
-        return pco_client(self.church.pco_conn_id)
+        return pco_client(self.church.pco_conn_id, self.church)
 
 
 def church_of(dag_id: str):
@@ -139,10 +139,11 @@ def church_db(conn_id: str, statement_timeout: float | None = None):
     return conn
 
 
-def pco_client(conn_id: str):
+def pco_client(conn_id: str, church=None):
+    """church: whose OAuth tokens (a connection in OAuth mode signs in as that church)."""
     from pco_sync.airflow.hooks import PcoHook
 
-    return PcoHook(conn_id).get_client()
+    return PcoHook(conn_id, church).get_client()
 
 
 @contextmanager

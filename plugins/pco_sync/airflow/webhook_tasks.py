@@ -59,7 +59,7 @@ def drain(slug: str, **context) -> dict:
         waiting = inbox.backlog(conn)
         log.info("webhook deliveries waiting: %(waiting)d (oldest %(oldest)s, %(failing)d "
                  "failed before)", waiting)
-        drained = process.drain(conn, pco_client(chosen.pco_conn_id), context["run_id"], wanted,
+        drained = process.drain(conn, pco_client(chosen.pco_conn_id, chosen), context["run_id"], wanted,
                                 policy, scope=scope,
                                 accept_quarantine=bool(params.get("accept_quarantine")),
                                 accept_mass_leaves=bool(params.get("accept_mass_leaves")))
@@ -96,7 +96,7 @@ def subscribe(slug: str, **context) -> dict:
         url = settings.receiver_url(chosen, Variable.get(settings.url_variable(chosen), default=None),
                                     conf.get("api", "base_url", fallback=None))
         names = events.names_for(synced(chosen))
-        done = subscriptions.ensure(pco_client(chosen.pco_conn_id), url, names)
+        done = subscriptions.ensure(pco_client(chosen.pco_conn_id, chosen), url, names)
     for secret in done.secrets.values():
         mask_secret(secret)
     name = settings.secrets_variable(chosen)

@@ -62,7 +62,18 @@ def extract_resource(client: PcoClient, conn: psycopg.Connection, resource: str,
     """Every stream of `resource` into staging: {stream: its extract result}. A resource the
     PCO token may not read (403: the church has no such PCO product, or the token's user no
     access to it) is not read: {"not_read": "no access: ..."}, and nothing of it is staged.
-    progress: called with how far each stream's read is (pco_sync.progress)."""
+    progress: called with how far each stream's read is (pco_sync.progress). A church
+    connected by OAuth without the product's scope is not read either: {"not_read": "not
+    granted: ..."}, without a request."""
+    missing = sorted({resources.stream(n).path.strip("/").split("/")[0]
+                      for n in resources.resource(resource).streams
+                      if not client.granted(resources.stream(n).path)})
+    if missing:
+        log.warning("%s not read: not granted (the church's Planning Center connection lacks "
+                    "the scope %s; reconnect it on the PCO Sync page granting it, or leave "
+                    "%s out of the resources to sync)", resource, ", ".join(missing), resource)
+        return {"not_read": f"not granted (no {', '.join(missing)} scope: reconnect granting "
+                            "it on the PCO Sync page)"}
     try:
         return _extract_streams(client, conn, resource, run_id, read, progress)
     except PcoError as exc:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 import tenacity
 
-from pco_sync.errors import PcoError
+from pco_sync.errors import PcoDisconnected, PcoError
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +83,13 @@ class Pacer:
 
 
 class PcoClient:
-    def __init__(self, base_url: str, app_id: str, secret: str, *,
+    def __init__(self, base_url: str, app_id: str = "", secret: str = "", *, auth=None,
                  versions: dict[str, str] | None = None, timeout: tuple[float, float] = (5, 60),
                  max_retries: int = 6, backoff_base: float = 1.0, backoff_cap: float = 60.0,
                  max_throttled: int = 30, max_offset: int = MAX_OFFSET, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, rng: random.Random | None = None):
-        if not base_url or not app_id or not secret:
+        if not base_url or (auth is None and (not app_id or not secret)):
             raise PcoError("the PCO connection needs a base URL, an app id and a secret")
         self.base_url = base_url.rstrip("/")
         self.versions = {**API_VERSIONS, **(versions or {})}
@@ -97,7 +97,9 @@ class PcoClient:
         self.backoff_base, self.backoff_cap, self.max_throttled = backoff_base, backoff_cap, \
             max_throttled
         self.session = session or requests.Session()
-        self.session.auth = (app_id, secret)
+        # A personal access token (Basic), or a church's OAuth tokens
+        # (pco_sync.pco.tokens.BearerAuth: refreshed before expiry and after a 401).
+        self.session.auth = auth if auth is not None else (app_id, secret)
         self.session.headers.update({"Accept": "application/vnd.api+json",
                                      "User-Agent": "pco-sync"})
         self.max_offset = max_offset
@@ -135,6 +137,15 @@ class PcoClient:
             after=policy.count, wait=policy.wait, stop=policy.stop,
             before_sleep=policy.before_sleep, retry_error_callback=policy.give_up,
             sleep=self.sleep)  # the injected sleep, so tests control time
+        try:
+            return retrying(self._attempt, method, url, endpoint, params, json_body, safe)
+        except PcoError as exc:
+            refresh = getattr(self.session.auth, "unauthorized", None)
+            if exc.status != 401 or refresh is None or isinstance(exc, PcoDisconnected):
+                raise
+        # An OAuth access token PCO no longer takes (expired early, revoked): refresh it
+        # once and send again; a 401 is never applied, so a POST is safe to repeat.
+        refresh()
         return retrying(self._attempt, method, url, endpoint, params, json_body, safe)
 
     def _attempt(self, method: str, url: str, endpoint: str, params, json_body,
@@ -193,6 +204,16 @@ class PcoClient:
 
     def delete(self, path: str) -> None:
         self.request("DELETE", path)
+
+    def granted(self, path_or_event: str) -> bool:
+        """Whether the credentials may read this product: a personal access token may try
+        anything (PCO answers 403 where it may not); OAuth tokens what the church granted."""
+        scopes = getattr(self.session.auth, "scopes", None)
+        if scopes is None:
+            return True
+        from pco_sync.pco.oauth import scope_of
+
+        return scope_of(path_or_event) in scopes()
 
     def organization_name(self) -> str:
         return self.get("/people/v2")["data"]["attributes"]["name"]

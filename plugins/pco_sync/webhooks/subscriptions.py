@@ -3,7 +3,8 @@
 the receiver's URL. Run again, it creates nothing that exists, turns back on a subscription
 PCO turned off (PCO deactivates one after days of failed deliveries, or on a 410), and
 subscribes an event added to the wanted list since. An event PCO does not offer
-(/webhooks/v2/available_events) is skipped and said so.
+(/webhooks/v2/available_events) is skipped and said so, and so is one outside the scopes a
+church connected by OAuth granted (PCO refuses it: subscriptions are per connected user).
 
 Each subscription has its own authenticity secret, which PCO shows on the subscription: the
 result holds those of every subscription to the URL, for the caller to store (an Airflow
@@ -30,12 +31,14 @@ class Subscribed:
     reactivated: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     not_offered: list[str] = field(default_factory=list)
+    not_granted: list[str] = field(default_factory=list)  # outside the church's OAuth scopes
     secrets: dict[str, str] = field(default_factory=dict, repr=False)  # never printed
 
     def counts(self) -> dict:
         """What the run did, without the secrets (the task's XCom and log)."""
         return {"url": self.url, "created": self.created, "reactivated": self.reactivated,
-                "kept": len(self.kept), "not_offered": self.not_offered}
+                "kept": len(self.kept), "not_offered": self.not_offered,
+                "not_granted": self.not_granted}
 
 
 def ensure(client: PcoClient, url: str, names: list[str]) -> Subscribed:
@@ -51,6 +54,9 @@ def ensure(client: PcoClient, url: str, names: list[str]) -> Subscribed:
                 mine[attrs["name"]] = rec
     done = Subscribed(url)
     for name in names:
+        if not client.granted(name):  # PCO refuses it (422): the church did not grant it
+            done.not_granted.append(name)
+            continue
         if name not in offered:
             done.not_offered.append(name)
             continue
@@ -73,7 +79,7 @@ def ensure(client: PcoClient, url: str, names: list[str]) -> Subscribed:
         if secret:
             done.secrets[name] = secret
     log.info("webhook subscriptions for %s: %d created (%s), %d turned back on (%s), %d kept; "
-             "not offered by PCO: %s", url, len(done.created), ", ".join(done.created) or "-",
-             len(done.reactivated), ", ".join(done.reactivated) or "-", len(done.kept),
-             ", ".join(done.not_offered) or "none")
+             "not offered by PCO: %s; not granted: %s", url, len(done.created),
+             ", ".join(done.created) or "-", len(done.reactivated), ", ".join(done.reactivated) or "-", len(done.kept),
+             ", ".join(done.not_offered) or "none", ", ".join(done.not_granted) or "none")
     return done

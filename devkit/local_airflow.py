@@ -6,7 +6,11 @@ so the 15-minute schedule runs and can be watched at http://localhost:8080
   stored as the connection church_db;
 - PCO: AIRFLOW_CONN_PCO_DEFAULT when set, else a PCO simulator started here on
   PCO_SYNC_SIM_PORT (default 8765) with the credentials of airflow_settings.yaml's
-  pco_default, stored as the connection pco_default. Its data is kept in
+  pco_default, stored as the connection pco_default, and as the deployment's OAuth
+  application: the simulator takes the client id and secret of the yaml's pco_oauth_app,
+  stored as the connection pco_oauth_app pointing at it, so "Connect with Planning Center"
+  works out of the box (docs/connecting.md; the simulator accepts any callback on
+  127.0.0.1/localhost, so AIRFLOW__API__PORT may be anything). Its data is kept in
   .local/pco-simulator.json across restarts (the first start generates the demo's church:
   2,000 people, seed 1), so what a run pushed to it is still there after a restart;
 - connections, pools and variables from airflow_settings.yaml where missing: what was
@@ -44,6 +48,7 @@ SIM_PEOPLE = os.environ.get("PCO_SYNC_DEMO_PEOPLE", "2000")
 SIM_STATE = ROOT / ".local" / "pco-simulator.json"
 CHURCH_DATABASE = "church"
 DAG_ID = "pco_sync"
+OAUTH_APP_CONN_ID = "pco_oauth_app"  # pco_sync.airflow.provider.OAUTH_APP_CONN_ID
 WEBHOOKS_DAG_ID = "pco_sync_webhooks"
 # prepare() hands the connections to store to its child process in this variable.
 _LOCAL_CONNECTIONS = "PCO_SYNC_LOCAL_CONNECTIONS"
@@ -102,6 +107,14 @@ def simulator_credentials() -> tuple[str, str]:
     return entry["conn_login"], entry["conn_password"]
 
 
+def simulator_oauth_app() -> tuple[str, str]:
+    """The client id and secret of airflow_settings.yaml's pco_oauth_app: the simulator
+    registers them as its OAuth application."""
+    entry = next(c for c in airflow_settings.load()["connections"]
+                 if c["conn_id"] == OAUTH_APP_CONN_ID)
+    return entry["conn_login"], entry["conn_password"]
+
+
 def start_simulator(port: int = SIM_PORT, state: Path = SIM_STATE,
                     env: dict | None = None) -> subprocess.Popen:
     """The PCO simulator on `port`, its data kept in `state`; returns once it answers."""
@@ -111,9 +124,12 @@ def start_simulator(port: int = SIM_PORT, state: Path = SIM_STATE,
     kept = "its data from" if state.exists() else "a new church, kept in"
     print(f"Starting the PCO simulator on :{port} ({kept} {_shown(state)}) ...", flush=True)
     app_id, secret = simulator_credentials()
+    client_id, client_secret = simulator_oauth_app()
     proc = subprocess.Popen([sys.executable, "-m", "pco_simulator", "serve", "--port", str(port),
                              "--people", SIM_PEOPLE, "--seed", "1", "--state", str(state),
-                             "--app-id", app_id, "--secret", secret], cwd=ROOT, env=env)
+                             "--app-id", app_id, "--secret", secret,
+                             "--oauth-client-id", client_id,
+                             "--oauth-client-secret", client_secret], cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while not _port_open(port):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -139,8 +155,10 @@ def _shown(path: Path) -> str:
 
 def local_connections(env: dict, *, church_database: str = CHURCH_DATABASE,
                       sim_port: int = SIM_PORT) -> list[dict]:
-    """church_db (the embedded database) and pco_default (the simulator on `sim_port`) as
-    settings entries, except the ids an AIRFLOW_CONN_* variable in `env` sets."""
+    """church_db (the embedded database), pco_default and pco_oauth_app (the simulator on
+    `sim_port`, as PCO and as the OAuth application) as settings entries, except the ids an
+    AIRFLOW_CONN_* variable in `env` sets (a real PCO in AIRFLOW_CONN_PCO_DEFAULT: no
+    simulator runs, and the OAuth application is the yaml's or the environment's)."""
     entries = []
     if not env.get(devdb.ENV_AIRFLOW_CONN):
         url = devdb.ensure_database(devdb.embedded_url(), church_database)
@@ -149,6 +167,10 @@ def local_connections(env: dict, *, church_database: str = CHURCH_DATABASE,
         yaml_entry = next(c for c in airflow_settings.load()["connections"]
                           if c["conn_id"] == "pco_default")
         entries.append({**yaml_entry, "conn_host": f"http://127.0.0.1:{sim_port}"})
+        if not env.get("AIRFLOW_CONN_" + OAUTH_APP_CONN_ID.upper()):
+            app_entry = next(c for c in airflow_settings.load()["connections"]
+                             if c["conn_id"] == OAUTH_APP_CONN_ID)
+            entries.append({**app_entry, "conn_host": f"http://127.0.0.1:{sim_port}"})
     return entries
 
 
@@ -189,6 +211,8 @@ def _prepare_here() -> int:
     local = json.loads(os.environ[_LOCAL_CONNECTIONS])
     settings = airflow_settings.load()
     ids = {c["conn_id"] for c in local}
+    if os.environ.get("AIRFLOW_CONN_PCO_DEFAULT"):
+        ids.add(OAUTH_APP_CONN_ID)  # a real PCO: not the simulator's OAuth application
     settings["connections"] = local + [c for c in settings["connections"] if c["conn_id"] not in ids]
     for line in airflow_settings.apply_settings(settings):
         print("  " + line, flush=True)

@@ -40,6 +40,7 @@ def test_prepare_stores_the_connections_keeps_edits_and_unpauses(tmp_path, capfd
         assert outcomes(said)["connection church_db"] == "created"
         assert outcomes(said)["connection pco_default"] == \
             "from AIRFLOW_CONN_PCO_DEFAULT (not stored)"
+        assert "connection pco_oauth_app" not in outcomes(said)  # no simulator: not its app
         assert "pco_sync: unpaused (it was paused" in said
         assert started["PCO_SYNC_AIRFLOW_HOME"] == str(home)
         assert started["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "False"
@@ -63,6 +64,7 @@ def test_prepare_stores_the_connections_keeps_edits_and_unpauses(tmp_path, capfd
         said = capfd.readouterr().out
         assert outcomes(said)["connection church_db"] == "kept (exists)"
         assert outcomes(said)["connection pco_default"] == "created"
+        assert outcomes(said)["connection pco_oauth_app"] == "created"
         assert outcomes(said)["variable pco_sync_push_scope"] == "kept (exists)"
 
     now = stored(env)
@@ -73,7 +75,43 @@ def test_prepare_stores_the_connections_keeps_edits_and_unpauses(tmp_path, capfd
     app_id, secret = local_airflow.simulator_credentials()
     assert (pco["conn_type"], pco["host"], pco["login"], pco["password"]) == \
         ("pco", f"http://127.0.0.1:{SIM_PORT}", app_id, secret)
+    # the simulator is the deployment's OAuth application too (Connect with Planning Center)
+    app = json.loads(airflow(env, "connections", "get", "pco_oauth_app", "-o", "json").stdout)[0]
+    assert (app["host"], app["login"], app["password"]) == \
+        (f"http://127.0.0.1:{SIM_PORT}", *local_airflow.simulator_oauth_app())
     assert now["pools"]["pco_api"] == 1  # the rest of airflow_settings.yaml
+
+
+def test_the_simulator_make_airflow_starts_is_its_oauth_application(tmp_path):
+    """start_simulator registers airflow_settings.yaml's pco_oauth_app with the simulator: a
+    person's approval there gives tokens to that client id and secret, for a callback on
+    whatever port the API server listens."""
+    import socket
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client_id, secret = local_airflow.simulator_oauth_app()
+    callback = "http://127.0.0.1:18080/pco-sync/oauth/callback"
+    sim = local_airflow.start_simulator(port, tmp_path / "sim.json",
+                                        dict(os.environ))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        approved = requests.get(f"{base}/oauth/authorize", allow_redirects=False, timeout=30,
+                                params={"response_type": "code", "client_id": client_id,
+                                        "redirect_uri": callback, "scope": "people",
+                                        "state": "s", "simulator_approve": "1"})
+        assert approved.status_code == 302, approved.text
+        code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]
+        token = requests.post(f"{base}/oauth/token", timeout=30, data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": callback,
+            "client_id": client_id, "client_secret": secret})
+        assert token.status_code == 200 and token.json()["scope"] == "people", token.text
+    finally:
+        local_airflow.stop_simulator(sim)
 
 
 def test_the_demo_has_its_own_airflow_home_and_church_database():

@@ -39,9 +39,10 @@ def _app() -> FastAPI:
                                                 quality),
                             status_code=200 if run else 404)
 
-    from pco_sync.airflow import review_api, webhooks_api
+    from pco_sync.airflow import connect_api, review_api, webhooks_api
 
     app.include_router(review_api.router(URL_PREFIX))
+    app.include_router(connect_api.router(URL_PREFIX))  # Connect with Planning Center
     app.include_router(webhooks_api.router())  # PCO's deliveries: signed, not logged in
     return app
 

@@ -92,7 +92,8 @@ def _pending(conn) -> list[str]:
         raise HTTPException(409, str(exc)) from None
 
 
-def _not_synced(dag_id: str, conn) -> HTMLResponse | None:
+def _not_synced(dag_id: str, conn, connection: dict | None = None,
+                may_connect: bool = False) -> HTMLResponse | None:
     """The page saying the church database is not ready yet (no run yet, or migrations its
     next run applies); None when the page can be read."""
     from pco_sync import church_db
@@ -102,7 +103,15 @@ def _not_synced(dag_id: str, conn) -> HTMLResponse | None:
     if not pending:
         return None
     applied_any = len(pending) < len(church_db.migrations())
-    return HTMLResponse(review_page.render_not_synced(dag_id, pending, applied_any))
+    return HTMLResponse(review_page.render_not_synced(dag_id, pending, applied_any,
+                                                      connection, may_connect))
+
+
+def _connection(dag_id: str, url_prefix: str) -> dict:
+    """The church's Planning Center connection (the page's panel)."""
+    from pco_sync.airflow import connect_api
+
+    return connect_api.connection(_church(dag_id), url_prefix)
 
 
 def _ready(dag_id: str, conn) -> None:
@@ -146,6 +155,8 @@ def router(url_prefix: str) -> APIRouter:
         from pco_sync import churches
         from pco_sync.airflow import review_page
 
+        from pco_sync.airflow.connect_api import connect_url
+
         usable, broken = churches.read()
         readable = [c for c in usable if _may(c.dag_id, user, "GET")]
         broken = [b for b in broken if _may(b.dag_id, user, "GET")]
@@ -153,17 +164,20 @@ def router(url_prefix: str) -> APIRouter:
             return RedirectResponse(base(readable[0].dag_id))
         return HTMLResponse(review_page.render_churches(
             [(c.name, c.dag_id, base(c.dag_id)) for c in readable],
-            [(b.dag_id, b.error) for b in broken]))
+            [(b.dag_id, b.error) for b in broken],
+            {c.dag_id: connect_url(url_prefix, c.dag_id) for c in readable
+             if _may(c.dag_id, user, "PUT")}))
 
     @api.get("", response_class=HTMLResponse, dependencies=read)
-    def page(dag_id: str, kind: str | None = None, entity: str | None = None,
+    def page(dag_id: str, user: GetUserDep, kind: str | None = None, entity: str | None = None,
              field: str | None = None, search: str | None = None,
              stream: str | None = None) -> HTMLResponse:
         from pco_sync.airflow import review_page
         from pco_sync.review import queries
 
+        connection, may_connect = _connection(dag_id, url_prefix), _may(dag_id, user, "PUT")
         with _church_db(dag_id) as conn:
-            waiting = _not_synced(dag_id, conn)
+            waiting = _not_synced(dag_id, conn, connection, may_connect)
             if waiting is not None:
                 return waiting
             counts = queries.counts(conn)
@@ -181,7 +195,9 @@ def router(url_prefix: str) -> APIRouter:
                                                _policy(dag_id), filters,
                                                _policy_variable(dag_id), backlog=backlog,
                                                run_dags=_webhook_runs(dag_id, items),
-                                               pco_api=_pco_api(dag_id)))
+                                               pco_api=_pco_api(dag_id),
+                                               connection=connection,
+                                               may_connect=may_connect))
 
     @api.get("/history", response_class=HTMLResponse, dependencies=read)
     def history_page(dag_id: str, entity: str | None = None, local_id: int | None = None,

@@ -19,18 +19,22 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
            policy: dict, filters: dict | None = None,
            policy_variable: str = "pco_sync_conflict_policy", backlog: dict | None = None,
            run_dags: dict[str, tuple[str, str]] | None = None,
-           pco_api: str | None = None) -> str:
+           pco_api: str | None = None, connection: dict | None = None,
+           may_connect: bool = False) -> str:
     """The page for tab `kind`: `base` is the page's own URL (the plugin's prefix + dag);
     `pco_api`: the church's PCO connection's base URL ("open in PCO" leads to the simulator's
     record when it is not PCO's);
     `backlog`: the webhook inbox's (pco_sync.webhooks.inbox.backlog), shown when given;
     `run_dags`: (DAG id, Airflow run id) of each run id not the sync DAG's (a webhook
-    batch's)."""
+    batch's);
+    `connection`: the church's Planning Center connection (connect_api.connection), shown
+    when given, with Connect / Reconnect when `may_connect`."""
     dags = run_dags or {}
     return templates.render(
         "review.html", base=base, dag_id=dag_id, kind=kind, counts=counts,
         total=sum(counts.values()), tabs=[(key, label) for key, label, _ in KINDS],
-        backlog=backlog, items=items, filters=filters or {},
+        backlog=backlog, items=items, filters=filters or {}, connection=connection,
+        may_connect=may_connect,
         records=_by_record(items) if kind == "conflicts" else [],
         actions=ACTIONS.get(kind, {}), policy=policy, policy_variable=policy_variable,
         policy_groups=POLICY_GROUPS, policies=POLICIES,
@@ -41,18 +45,24 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
         quality_url=lambda run_id, stream=None: _quality_url(base, run_id, stream))
 
 
-def render_not_synced(dag_id: str, pending: list[str], applied_any: bool) -> str:
+def render_not_synced(dag_id: str, pending: list[str], applied_any: bool,
+                      connection: dict | None = None, may_connect: bool = False) -> str:
     """The page of a church whose database the sync has not prepared yet: before its first
-    run (no church schema), or after an upgrade whose migrations its next run applies."""
+    run (no church schema), or after an upgrade whose migrations its next run applies (with
+    its Planning Center connection when given: a church in OAuth mode connects first)."""
     return templates.render("not_synced.html", base="", dag_id=dag_id, pending=pending,
-                            applied_any=applied_any)
+                            applied_any=applied_any, connection=connection,
+                            may_connect=may_connect)
 
 
 def render_churches(churches: list[tuple[str, str, str]],
-                    broken: list[tuple[str, str]] = ()) -> str:
+                    broken: list[tuple[str, str]] = (),
+                    connect: dict[str, str] | None = None) -> str:
     """The menu's page when the deployment serves several churches: (name, DAG id, page),
-    and the churches.yaml entries that cannot be used: (DAG id, why)."""
-    return templates.render("churches.html", base="", churches=churches, broken=broken)
+    and the churches.yaml entries that cannot be used: (DAG id, why); connect: the connect
+    page of each church (DAG id: URL) the reader may connect with Planning Center."""
+    return templates.render("churches.html", base="", churches=churches, broken=broken,
+                            connect=connect or {})
 
 
 def render_history(base: str, dag_id: str, rows: list[dict], what: str) -> str:

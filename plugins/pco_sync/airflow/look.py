@@ -35,6 +35,9 @@ button{font:inherit;font-size:12.5px;margin:1px;padding:.2rem .6rem;cursor:point
   border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
 button:hover{border-color:var(--accent);color:var(--accent)}
 #sync-now{background:var(--accent);border-color:var(--accent);color:var(--accent-fg)}
+a.connect{display:inline-block;font-size:12.5px;margin:1px;padding:.2rem .6rem;
+  border-radius:6px;background:var(--accent);color:var(--accent-fg)}
+a.connect:hover{text-decoration:none;opacity:.9}
 input[type=text],select{font:inherit;font-size:12.5px;padding:.15rem .35rem;
   border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
 input[type=text]{width:9rem}

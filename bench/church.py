@@ -40,10 +40,11 @@ def env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
-def database(fresh: bool = False) -> str:
-    """URL of the migrated bench database; `fresh` drops and recreates it first."""
+def database(fresh: bool = False, name: str | None = None) -> str:
+    """URL of the migrated bench database (`name`: a suite's own); `fresh` drops and
+    recreates it first."""
     server = devdb.church_db_url()
-    name = os.environ.get("PCO_SYNC_BENCH_DB", "pco_sync_bench")
+    name = name or os.environ.get("PCO_SYNC_BENCH_DB", "pco_sync_bench")
     if fresh:
         with psycopg.connect(server, autocommit=True) as c:
             c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(

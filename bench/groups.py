@@ -36,11 +36,7 @@ import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
-import psycopg
-from psycopg import sql
-
 from bench import church
-from devkit import devdb
 from pco_sync import church_db as pco_db
 from pco_sync import summary
 from pco_sync.extract import run as extracts
@@ -63,15 +59,9 @@ def run() -> dict[str, dict]:
 
 
 def database() -> str:
-    """A fresh migrated database of this suite's own (the others keep theirs)."""
-    server = devdb.church_db_url()
-    name = os.environ.get("PCO_SYNC_BENCH_GROUPS_DB", "pco_sync_bench_groups")
-    with psycopg.connect(server, autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    url = devdb.ensure_database(server, name)
-    with pco_db.connect(url) as conn:
-        pco_db.apply_migrations(conn)
-    return url
+    """A fresh, migrated database of this benchmark's own."""
+    return church.database(fresh=True, name=os.environ.get("PCO_SYNC_BENCH_GROUPS_DB",
+                                                           "pco_sync_bench_groups"))
 
 
 def client(sim_url: str) -> PcoClient:

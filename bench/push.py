@@ -27,11 +27,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
+from bench import church
 from pco_sync import church_db as pco_db
-from devkit import devdb
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_ID, SECRET = "bench_app", "bench_secret"
@@ -57,14 +54,8 @@ SELECT id, '555-' || lpad(mod(id, 10000)::text, 4, '0'), 'Mobile', true FROM peo
 
 def database() -> str:
     """A fresh, migrated database of this benchmark's own."""
-    server = devdb.church_db_url()
-    name = os.environ.get("PCO_SYNC_BENCH_PUSH_DB", "pco_sync_bench_push")
-    with psycopg.connect(server, autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    url = devdb.ensure_database(server, name)
-    with pco_db.connect(url) as conn:
-        pco_db.apply_migrations(conn)
-    return url
+    return church.database(fresh=True, name=os.environ.get("PCO_SYNC_BENCH_PUSH_DB",
+                                                           "pco_sync_bench_push"))
 
 
 def push(sim_url: str, db_url: str, people: int | None, run_id: str) -> tuple[dict, dict, float]:

@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import os
 
-import psycopg
-from psycopg import sql
-
 from bench import church
-from devkit import devdb
 from pco_sync import church_db as pco_db
 from pco_sync.extract import run as extracts
 from pco_sync.merge.run import merge
@@ -60,14 +56,9 @@ RETURNING (SELECT pco_id FROM church.people WHERE id = person_id)
 
 
 def database() -> str:
-    server = devdb.church_db_url()
-    name = os.environ.get("PCO_SYNC_BENCH_TEAMS_DB", "pco_sync_bench_teams")
-    with psycopg.connect(server, autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    url = devdb.ensure_database(server, name)
-    with pco_db.connect(url) as conn:
-        pco_db.apply_migrations(conn)
-    return url
+    """A fresh, migrated database of this benchmark's own."""
+    return church.database(fresh=True, name=os.environ.get("PCO_SYNC_BENCH_TEAMS_DB",
+                                                           "pco_sync_bench_teams"))
 
 
 def client(sim_url: str) -> PcoClient:

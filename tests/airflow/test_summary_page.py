@@ -126,3 +126,31 @@ def test_a_finished_run_does_not_reload():
             "tasks": {"extract.people": "success"}}
     html = run_summary.render("pco_sync", "manual__x", done)
     assert "http-equiv='refresh'" not in html and "In progress" not in html
+
+
+def test_the_pco_sync_page_shows_the_sync_in_progress_and_keeps_it_current():
+    """While a run is in progress the PCO Sync page shows its running tasks as the tab does
+    (a merge says the step it is in) and polls /api/progress; reported text stays text."""
+    from pco_sync.airflow import review_page
+
+    now = datetime(2026, 11, 23, 17, 5, tzinfo=timezone.utc)
+    merging = {"step": "merge people", "statement": "people/candidates.sql", "done": 3,
+               "total": 12, "unit": "steps", "started": "2026-11-23T17:04:00+00:00",
+               "updated": "2026-11-23T17:04:59+00:00", "left": None, "final": False}
+    run = {**RUN, "state": "running", "summary": None,
+           "tasks": {"merge.people": "running", "validate.teams": "running"},
+           "started": {"validate.teams": datetime(2026, 11, 23, 17, 4, 50, tzinfo=timezone.utc)},
+           "progress": {"merge.people": {**merging, "step": "merge <b>people</b>"}}}
+    rows = run_summary.progress_rows(run, now)
+    assert rows[0]["what"] == ("merge <b>people</b> 3 of 12 steps "
+                               "(now people/candidates.sql)")
+    syncing = {"run_id": "manual__x", "url": review_page.run_url("pco_sync", "manual__x"),
+               "rows": rows}
+    html = review_page.render("/pco-sync/review/pco_sync", "pco_sync", {}, "conflicts", [], {},
+                              syncing=syncing)
+    assert "Sync in progress" in html and "href='/dags/pco_sync/runs/manual__x'" in html
+    assert "merge &lt;b&gt;people&lt;/b&gt; 3 of 12 steps (now people/candidates.sql)" in html
+    assert "<td colspan='4'>running for 10 s</td>" in html
+    assert "API + '/progress'" in html
+    idle = review_page.render("/pco-sync/review/pco_sync", "pco_sync", {}, "conflicts", [], {})
+    assert "<section id='syncing' hidden>" in idle  # shown by the script once a run starts

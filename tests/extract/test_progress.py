@@ -54,3 +54,33 @@ def test_reports_keep_a_steady_pace_and_read_as_a_person_says_it():
     assert line(reports[-2]) == "people: 8 pages, 801 of 4,000 records staged (20%), about 13 min left"
     assert line(reports[-1]) == "people: 10 pages, 1,000 of 4,000 records staged (25%), done"
     assert line({**reports[1], "total": None, "left": None}) == "people: 2 pages, 201 records staged"
+
+
+def test_checks_and_merges_report_records_checked_and_steps_done(db, db_url, sim, monkeypatch):
+    """Great Expectations checks a batch in chunks: the validate task tells records checked
+    of those staged; a merge tells which step of how many it is in (its statements are
+    set-based: the rows they write are known only at the end)."""
+    from pco_sync.merge.run import merge, steps
+    from pco_sync.pco import resources
+    from pco_sync.quality import validate as quality
+    from pipeline import extract as read
+
+    monkeypatch.setattr(progress, "EVERY", 0.0)  # every chunk and step: what is told is checked
+    monkeypatch.setattr(quality, "CHUNK_ROWS", 100)
+    seed_people(sim, 450)
+    read(client_for(sim), db_url, "people", "run-1", full_refresh=True)
+
+    checks = []
+    counts = quality.validate_resource(db, "people", "run-1", checks.append)
+    checked = [r["done"] for r in checks]
+    assert checked == sorted(checked) and len(checks) >= 5  # one report per chunk of 100
+    last = checks[-1]
+    assert last["final"] and last["step"] == "validate people"
+    assert last["done"] == last["total"] == counts["people"]["checked"] == 450
+
+    told = []
+    merge(db, "people", "run-1", progress=told.append)
+    planned = steps(resources.resource("people"))
+    assert [r["statement"] for r in told if not r["final"]] == planned
+    assert [r["done"] for r in told] == list(range(len(planned))) + [len(planned)]
+    assert told[-1]["final"] and told[-1]["total"] == len(planned)

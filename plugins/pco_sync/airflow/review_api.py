@@ -197,7 +197,8 @@ def router(url_prefix: str) -> APIRouter:
                                                run_dags=_webhook_runs(dag_id, items),
                                                pco_api=_pco_api(dag_id),
                                                connection=connection,
-                                               may_connect=may_connect))
+                                               may_connect=may_connect,
+                                               syncing=_syncing(dag_id)))
 
     @api.get("/history", response_class=HTMLResponse, dependencies=read)
     def history_page(dag_id: str, entity: str | None = None, local_id: int | None = None,
@@ -236,6 +237,11 @@ def router(url_prefix: str) -> APIRouter:
             except ValueError as exc:
                 raise HTTPException(400, str(exc)) from None
         return {"kind": kind, "items": json.loads(json.dumps(rows, default=str))}
+
+    @api.get("/api/progress", dependencies=read)
+    def progress(dag_id: str) -> dict:
+        """The running sync's tasks and how far each is (the page polls it)."""
+        return _syncing(dag_id) or {"run_id": None, "rows": []}
 
     @api.get("/api/counts", dependencies=read)
     def counts(dag_id: str) -> dict:
@@ -304,6 +310,19 @@ def router(url_prefix: str) -> APIRouter:
     root.include_router(landing)
     root.include_router(api)
     return root
+
+
+def _syncing(dag_id: str) -> dict | None:
+    """The DAG's run in progress and its running tasks' progress ({run_id, url, rows});
+    None when no run is in progress."""
+    from pco_sync.airflow import review_page, summary_page
+
+    found = summary_page.running(dag_id)
+    if found is None:
+        return None
+    run_id, run = found
+    return {"run_id": run_id, "url": review_page.run_url(dag_id, run_id),
+            "rows": summary_page.progress_rows(run)}
 
 
 def _webhook_runs(dag_id: str, items: list[dict]) -> dict[str, tuple[str, str]]:

@@ -20,7 +20,7 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
            policy_variable: str = "pco_sync_conflict_policy", backlog: dict | None = None,
            run_dags: dict[str, tuple[str, str]] | None = None,
            pco_api: str | None = None, connection: dict | None = None,
-           may_connect: bool = False) -> str:
+           may_connect: bool = False, syncing: dict | None = None) -> str:
     """The page for tab `kind`: `base` is the page's own URL (the plugin's prefix + dag);
     `pco_api`: the church's PCO connection's base URL ("open in PCO" leads to the simulator's
     record when it is not PCO's);
@@ -28,12 +28,15 @@ def render(base: str, dag_id: str, counts: dict, kind: str, items: list[dict],
     `run_dags`: (DAG id, Airflow run id) of each run id not the sync DAG's (a webhook
     batch's);
     `connection`: the church's Planning Center connection (connect_api.connection), shown
-    when given, with Connect / Reconnect when `may_connect`."""
+    when given, with Connect / Reconnect when `may_connect`;
+    `syncing`: the run in progress and its tasks' progress ({run_id, url, rows}), shown and
+    kept current by the page script."""
     dags = run_dags or {}
     return templates.render(
         "review.html", base=base, dag_id=dag_id, kind=kind, counts=counts,
         total=sum(counts.values()), tabs=[(key, label) for key, label, _ in KINDS],
         backlog=backlog, items=items, filters=filters or {}, connection=connection,
+        syncing=syncing,
         may_connect=may_connect,
         records=_by_record(items) if kind == "conflicts" else [],
         actions=ACTIONS.get(kind, {}), policy=policy, policy_variable=policy_variable,
@@ -91,7 +94,12 @@ def _history_url(base: str, entity: str, local_id=None, pco_id=None) -> str:
 
 def _run(dag_id: str, run_id: str) -> tuple[str, str]:
     """(the run's page in Airflow's UI, its run id)."""
-    return f"/dags/{quote(dag_id)}/runs/{quote(run_id, safe='')}", run_id
+    return run_url(dag_id, run_id), run_id
+
+
+def run_url(dag_id: str, run_id: str) -> str:
+    """A run's page in Airflow's UI."""
+    return f"/dags/{quote(dag_id)}/runs/{quote(run_id, safe='')}"
 
 
 def _quality_url(base: str, run_id: str, stream: str | None = None) -> str:

@@ -62,6 +62,27 @@ def load(dag_id: str, run_id: str) -> dict | None:
         }
 
 
+def running(dag_id: str) -> tuple[str, dict] | None:
+    """(run id, load()) of the DAG's latest run in progress; None when none is."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run_id = session.scalar(select(DagRun.run_id).where(
+            DagRun.dag_id == dag_id, DagRun.state.in_(IN_PROGRESS)).order_by(
+            DagRun.start_date.desc().nulls_last(), DagRun.id.desc()).limit(1))
+    if run_id is None:
+        return None
+    run = load(dag_id, run_id)
+    return (run_id, run) if run else None
+
+
+def progress_rows(run: dict, now: datetime | None = None) -> list[dict]:
+    """What each running task of `run` (load()) reports, as the tab shows it."""
+    return _in_progress(run, now or datetime.now(timezone.utc))
+
+
 def render(dag_id: str, run_id: str, run: dict | None, review_url: str | None = None,
            quality_url: str | None = None, now: datetime | None = None) -> str:
     """The tab's HTML; review_url: the PCO Sync page, linked from "Needs a person";
@@ -100,6 +121,8 @@ def _in_progress(run: dict, now: datetime) -> list[dict]:
             done, total = figures["done"], figures.get("total")
             extra = [count(figures[k], k) for k in ("pages", "requests", "records")
                      if isinstance(figures.get(k), int)]
+            if figures.get("statement"):  # a merge: the step it is in
+                extra.append(f"now {figures['statement']}")
             row["what"] = " ".join(filter(None, [
                 figures.get("step"), amount(done, total), figures.get("unit"),
                 f"({', '.join(extra)})" if extra else ""]))

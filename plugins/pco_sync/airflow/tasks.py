@@ -212,7 +212,7 @@ def validate(resource: str, **context) -> dict:
 
     run = SyncRun.of(context)
     with fail_fast(), run.church_db() as conn:
-        results = validate_resource(conn, resource, run.run_id)
+        results = validate_resource(conn, resource, run.run_id, progress(context))
         gate(conn, run.run_id, resources.resource(resource).streams,
              full_refresh=run.flag("full_refresh"),
              accept_mass_leaves=run.flag("accept_mass_leaves"),
@@ -230,7 +230,8 @@ def merge(resource: str, **context) -> dict:
     with fail_fast(), run.church_db() as conn:
         policy = policy_from_variable(variable(run.church.variable(POLICY_VARIABLE)))
         scope, setting = people_scope(run.church)
-        return merge_resource(conn, resource, run.run_id, policy, scope, setting)
+        return merge_resource(conn, resource, run.run_id, policy, scope, setting,
+                              progress(context))
 
 
 def people_scope(church) -> tuple[str, str]:

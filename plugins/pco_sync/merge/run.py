@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Callable
 
 import psycopg
 from psycopg import sql
@@ -34,6 +35,7 @@ from pco_sync import church_db, sqlfiles
 from pco_sync.errors import SettingsError
 from pco_sync.pco import resources
 from pco_sync.pco import scope as people_scopes
+from pco_sync.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +120,16 @@ def _latest_copy(res: resources.Resource) -> dict | None:
 
 def merge(conn: psycopg.Connection, resource: str, run_id: str,
           policy: dict | None = None, people_scope: str | None = None,
-          scope_setting: str = people_scopes.VARIABLE) -> dict[str, dict]:
+          scope_setting: str = people_scopes.VARIABLE,
+          progress: Callable[[dict], None] | None = None) -> dict[str, dict]:
     """Merge `resource` for `run_id`: {summary row: counts}, e.g. {"people": {"created": 3, ...}}.
     policy: conflict policies by field group (default: every group manual); people_scope:
-    which PCO people the people merge creates (scope_setting: what an error calls it)."""
+    which PCO people the people merge creates (scope_setting: what an error calls it);
+    progress: told which step of how many runs (pco_sync.progress): the rows a set-based
+    step writes are only known when it ends."""
     res = resources.resource(resource)
+    todo = steps(res, people_scopes.people_scope(people_scope, scope_setting))
+    told = Progress(f"merge {resource}", "steps", progress)
     policies = conflict_policy(policy)
     scope = people_scopes.people_scope(people_scope, scope_setting)
     church_db.use_run(conn, run_id)
@@ -137,7 +144,8 @@ def merge(conn: psycopg.Connection, resource: str, run_id: str,
             conn.execute(sqlfiles.statement("merge/shared/outdated_copies.sql", **copies))
         if res.name == "people" and scope == people_scopes.SERVICES_ACTIVE:
             _scope_read(conn, scope_setting)
-        for step in steps(res, scope):
+        for done, step in enumerate(todo):
+            told.update(done, len(todo), statement=step)
             conn.execute(sqlfiles.read(f"merge/{step}"))
         conn.execute(sqlfiles.read("merge/shared/analyze_written.sql"))
         rows = conn.execute(sqlfiles.read(f"merge/{res.merge_counts}")).fetchall()
@@ -146,5 +154,6 @@ def merge(conn: psycopg.Connection, resource: str, run_id: str,
         if copies:
             conn.execute(sqlfiles.statement("sync/record_merged_copies.sql", **copies))
     counts = {row: {k: int(v) for k, v in values.items()} for row, values in rows}
+    told.finish(len(todo), len(todo))
     log.info("merged %s: %s", resource, counts)
     return counts

@@ -18,11 +18,13 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timezone
+from typing import Callable
 
 import psycopg
 
 from pco_sync import church_db, sqlfiles
 from pco_sync.pco import resources
+from pco_sync.progress import Progress
 from pco_sync.quality import checkpoint, groups, people, results
 from pco_sync.quality.frames import Frame
 
@@ -36,21 +38,39 @@ def frames(stream: str) -> tuple[Frame, ...]:
     return FRAMES[stream]
 
 
-def validate_resource(conn: psycopg.Connection, resource: str, run_id: str) -> dict:
-    """validate() for each checked stream of `resource`: {stream: counts}."""
+def validate_resource(conn: psycopg.Connection, resource: str, run_id: str,
+                      progress: Callable[[dict], None] | None = None) -> dict:
+    """validate() for each checked stream of `resource`: {stream: counts}. progress: told
+    how many of the staged records are checked (pco_sync.progress)."""
+    streams = resources.resource(resource).checked_streams
+    church_db.use_run(conn, run_id)
+    total = sum(conn.execute(sqlfiles.statement(
+        "quality/batch_counts.sql", table=sqlfiles.staging_table(s)), {"stream": s}).fetchone()[0]
+        for s in streams)
+    told = Progress(f"validate {resource}", "records checked", progress)
+    done = 0
+
+    def checked(rows: int) -> None:
+        nonlocal done
+        done += rows
+        told.update(done, total)
+
     out = {}
-    for stream in resources.resource(resource).checked_streams:
-        out[stream] = validate(conn, stream, run_id)
+    for stream in streams:
+        out[stream] = validate(conn, stream, run_id, checked)
         conn.commit()  # quarantine rows stay even if a gate then stops the run
+    told.finish(done, total)
     return out
 
 
-def validate(conn: psycopg.Connection, stream: str, run_id: str) -> dict:
+def validate(conn: psycopg.Connection, stream: str, run_id: str,
+             checked: Callable[[int], None] | None = None) -> dict:
     """Run the row-level checks on this run's staged `stream`; quarantine failing records.
 
     Re-running replaces what this run found for the stream with what fails now.
     Returns {checked, passed, quarantined} (records, not rows: a record failing two checks,
-    or with a bad contact, is one quarantined record)."""
+    or with a bad contact, is one quarantined record). checked: told the number of records
+    each chunk of the record frame (not its contacts) checked."""
     table = sqlfiles.staging_table(resources.stream(stream).name)
     church_db.use_run(conn, run_id)
     counts = sqlfiles.statement("quality/batch_counts.sql", table=table)
@@ -83,6 +103,8 @@ def validate(conn: psycopg.Connection, stream: str, run_id: str) -> dict:
                         failures.setdefault(_key(frame, check, row), []).append(
                             _detail(detail, row))
                     summary.add(validation, len(rows))
+                    if checked and frame.contact is None:
+                        checked(len(rows))
             summaries.append(summary)
         _write(conn, stream, table, failures)
         results.save(conn, stream, summaries)

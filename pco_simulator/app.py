@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from .config import SimConfig
 from .errors import ApiError, no_access
-from .faults import Faults
+from .faults import Faults, drop_connection
 from .oauth import OAuthHttp, OAuthState, Principal, bearer_token, out_of_scope
 from .ratelimit import RateLimiter, retry_after_header
 from .routes import Api
@@ -185,13 +185,3 @@ async def respond(send, status: int, raw: bytes, extra: dict, json_body: bool = 
     headers += [(k.encode(), v.encode()) for k, v in extra.items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": raw})
-
-
-async def drop_connection(send):
-    """Close the socket without a response, like a proxy dropping the connection."""
-    owner = getattr(send, "__self__", None)
-    transport = getattr(owner, "transport", None)
-    if transport is not None:
-        transport.close()
-        return
-    raise ConnectionAbortedError("dropped by fault injection")

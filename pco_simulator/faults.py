@@ -84,3 +84,13 @@ class Faults:
     def describe(self) -> list[dict]:
         with self.lock:
             return [asdict(f) for f in self.rules]
+
+
+async def drop_connection(send):
+    """Close the socket without a response, like a proxy dropping the connection."""
+    owner = getattr(send, "__self__", None)
+    transport = getattr(owner, "transport", None)
+    if transport is not None:
+        transport.close()
+        return
+    raise ConnectionAbortedError("dropped by fault injection")

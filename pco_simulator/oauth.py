@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .config import OAuthClient, SimConfig
 from .errors import ApiError
+from .faults import drop_connection
 from .store import Store, display_name
 
 # Scopes PCO accepts at /oauth/authorize (developers#675 groups, #751 calendar; `api` is
@@ -386,7 +387,6 @@ class OAuthHttp:
         # during a refresh), before the request is processed.
         fault = self.sim.faults.pick(method, path) if path == "/oauth/token" else None
         if fault and fault.kind in ("drop", "timeout"):
-            from .app import drop_connection
             if fault.kind == "timeout":
                 await asyncio.sleep(fault.delay)
             self.sim.record(method, path, "", 0, None, started, fault.kind, route=path)

@@ -22,6 +22,7 @@ def test_push_failures_and_decisions_name_their_records(db, sim):
     assert decision["name"] == "Bea Gonzalez"
     history = review_page.render_history("/b", "pco_sync", [decision], "person")
     assert "<b>Bea Gonzalez</b>" in history
+    assert "<td>Dismiss</td>" in history and "push_failure:" not in history  # as the button said
     assert "{" not in history.split("<table>")[1]  # before/after in words, not JSON
 
     db.execute("DELETE FROM church.people WHERE id = %s", (bad,))
@@ -34,3 +35,18 @@ def test_values_are_words():
         "first name: Ann; email: (none); kept: yes")
     assert review_page._plain("<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
     assert review_page._named(None, 4, "77") == "(local 4, PCO 77)"
+
+
+def test_a_quarantined_record_is_named_from_pco_s_record():
+    from pco_sync.airflow.templates import record_name
+
+    item = {"id": 3, "stream": "people", "pco_id": "55", "contact_kind": "phone_number",
+            "contact_id": "9", "check_name": "phone", "detail": "too short", "run_id": "r1",
+            "payload": {"type": "Person", "id": "55",
+                        "attributes": {"first_name": "Ann", "last_name": "Lee"}}}
+    page = review_page.render("/b", "pco_sync", {"quarantine": 1}, "quarantine", [item], {})
+    assert "<b>Ann Lee</b>" in page and "PCO 55" in page and "phone number" in page
+    assert record_name({"attributes": {"name": "Youth Band"}}) == "Youth Band"
+    assert record_name({"attributes": {}}) is None and record_name(None) is None
+    assert review_page.action_words("conflict:local") == "Keep local"
+    assert review_page.action_words("someday:maybe") == "someday: maybe"

@@ -55,7 +55,8 @@ def test_page_shows_both_sides_and_the_buttons_that_settle_them(db, open_items):
     assert f"Conflicts <span class='count'>{counts['conflicts']}</span>" in html
     html = review_page.render(BASE, "pco_sync", counts, "matches",
                               queries.items(db, "matches"), {})
-    assert "Local person %d" % twins[0] in html and "sam2@example.org" in html
+    assert "local person %d" % twins[0] in html and "sam2@example.org" in html
+    assert "<b>Local person" not in html  # each candidate is headed by their name
     assert f"data-ids='[{rid}]' data-value='{twins[1]}'" in html
     assert f"href='/dags/pco_sync/runs/pull-1'" in html
     # found by a webhook batch: linked to the webhooks DAG's run

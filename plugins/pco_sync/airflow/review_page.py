@@ -69,7 +69,20 @@ def render_churches(churches: list[tuple[str, str, str]],
 
 
 def render_history(base: str, dag_id: str, rows: list[dict], what: str) -> str:
-    return templates.render("history.html", base=base, dag_id=dag_id, rows=rows, what=what)
+    return templates.render("history.html", base=base, dag_id=dag_id, rows=rows, what=what,
+                            action_words=action_words)
+
+
+# sync.resolution_log's action prefixes (conflict:local, ...) and the page tab they came from
+ACTION_KINDS = {"conflict": "conflicts", "match": "matches", "quarantine": "quarantine",
+                "removed": "removed", "push_failure": "push_failures"}
+
+
+def action_words(action: str | None) -> str:
+    """A logged decision as its button said it ("conflict:local" -> "Keep local")."""
+    prefix, _, choice = (action or "").partition(":")
+    found = ACTIONS.get(ACTION_KINDS.get(prefix, ""), {}).get(choice)
+    return found.label if found else (action or "").replace("_", " ").replace(":", ": ")
 
 
 # ---- data for the templates -------------------------------------------------------------------

@@ -24,6 +24,20 @@ ENV.globals.update(look_head=look.head, frame_script=frame.script_tag)
 ENV.filters["pretty_json"] = lambda value: json.dumps(value, indent=1)
 
 
+def record_name(payload) -> str | None:
+    """What a person calls a PCO record as staged: a person's first and last name, else the
+    record's name (a household, group, team, event); None when it has neither."""
+    if not isinstance(payload, dict):
+        return None
+    attrs = payload.get("attributes") if isinstance(payload.get("attributes"), dict) else payload
+    full = " ".join(str(attrs[k]).strip() for k in ("first_name", "last_name")
+                    if attrs.get(k) not in (None, ""))
+    return full or (str(attrs["name"]) if attrs.get("name") not in (None, "") else None)
+
+
+ENV.filters["record_name"] = record_name
+
+
 def render(name: str, **values) -> str:
     return ENV.get_template(name).render(**values)
 

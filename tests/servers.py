@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -123,3 +125,48 @@ class Api:
 
     def failed(self, run_id: str) -> list[str]:
         return [t["task_id"] for t in self.tasks(run_id) if t["state"] == "failed"]
+
+
+# The plugin pages' users, by simple auth manager role: one who may do anything, one who may
+# edit DAGs (act, connect), one who may only read.
+USERS = {"admin": "admin", "editor": "user", "viewer": "viewer"}
+
+
+@contextmanager
+def api_server(home: Path, db_url: str, sim_port: int, log_name: str):
+    """An Airflow API server of its own (`home`, a free port, USERS) whose church_db is
+    `db_url` and whose PCO is the simulator on `sim_port`, as make airflow prepares one:
+    (base URL, {user: bearer headers}, {user: password}, its log's path)."""
+    from devkit import devdb, local_airflow
+
+    shutil.rmtree(home, ignore_errors=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    env.update({
+        "PCO_SYNC_AIRFLOW_HOME": str(home),
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/"})
+    subprocess.run([str(AIRFLOW), "dags", "reserialize"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    env[devdb.ENV_AIRFLOW_CONN] = devdb.airflow_conn_uri(db_url)  # church_db
+    env = local_airflow.prepare(home, env=env, sim_port=sim_port)
+    log_path = home / log_name
+    log = open(log_path, "w")
+    proc = start(env, log, "api-server", "--port", str(port))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(f"{base}/api/v2/monitor/health", proc)
+        passwords = json.loads((home / "simple_auth_manager_passwords.json.generated")
+                               .read_text())
+        headers = {}
+        for user in USERS:
+            token = requests.post(f"{base}/auth/token", json={"username": user,
+                                                              "password": passwords[user]},
+                                  timeout=30)
+            assert token.status_code == 201, token.text
+            headers[user] = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        yield base, headers, passwords, log_path
+    finally:
+        stop([proc])
+        log.close()

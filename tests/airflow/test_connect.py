@@ -20,24 +20,22 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
 import shutil
-import subprocess
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from devkit import devdb, local_airflow
+from devkit import local_airflow
 from pco_simulator import SimConfig, Simulator
 from push_helpers import value
-from servers import free_port, start, stop, wait_until_up
+from servers import api_server
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
 
 AIRFLOW_HOME = E2E_HOME.parent / (E2E_HOME.name + "-connect")
 SHOTS = ROOT / ".local" / "test-output" / "connect"
-USERS = {"admin": "admin", "editor": "user", "viewer": "viewer"}
 CONNECT = "/pco-sync/connect/pco_sync"
 CALLBACK = "/pco-sync/oauth/callback"
 PAGE = "/pco-sync/review/pco_sync"
@@ -64,37 +62,8 @@ def server(db_url, sims):
     """(base URL, {user: headers}, passwords, log path) of an API server whose church_db is
     the test database and whose pco_default and pco_oauth_app (stored in its metadata DB, as
     make airflow stores them) point at the first simulator."""
-    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
-    env.update({
-        "PCO_SYNC_AIRFLOW_HOME": str(AIRFLOW_HOME),
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/"})
-    subprocess.run([str(ROOT / "bin" / "airflow"), "dags", "reserialize"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
-    env[devdb.ENV_AIRFLOW_CONN] = devdb.airflow_conn_uri(db_url)  # church_db: the test database
-    env = local_airflow.prepare(AIRFLOW_HOME, env=env, sim_port=sims[0].port)
-    log_path = AIRFLOW_HOME / "connect-test.log"
-    log = open(log_path, "w")
-    proc = start(env, log, "api-server", "--port", str(port))
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(f"{base}/api/v2/monitor/health", proc)
-        passwords = json.loads((AIRFLOW_HOME / "simple_auth_manager_passwords.json.generated")
-                               .read_text())
-        headers = {}
-        for user in USERS:
-            token = requests.post(f"{base}/auth/token", json={"username": user,
-                                                              "password": passwords[user]},
-                                  timeout=30)
-            assert token.status_code == 201, token.text
-            headers[user] = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        yield base, headers, passwords, log_path
-    finally:
-        stop([proc])
-        log.close()
+    with api_server(AIRFLOW_HOME, db_url, sims[0].port, "connect-test.log") as found:
+        yield found
 
 
 def connect(server, user="editor", **headers):

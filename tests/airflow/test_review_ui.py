@@ -19,23 +19,20 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from urllib.parse import quote
 
 import pytest
 import requests
 
-from devkit import devdb, local_airflow
 from pipeline import sync
 from push_helpers import DEFAULT, client_for, local_person, pull, push_people, value
 from review_helpers import ann_renamed_on_both_sides, conflict_and_review, odd_email_person
-from servers import free_port, start, stop, wait_until_up
+from servers import api_server, free_port
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
 
 AIRFLOW_HOME = E2E_HOME.parent / (E2E_HOME.name + "-review-ui")
 SHOTS = ROOT / ".local" / "test-output" / "review-ui"
-USERS = {"admin": "admin", "editor": "user", "viewer": "viewer"}  # name: simple auth role
 PAGE = "/pco-sync/review/pco_sync"
 
 pytestmark = pytest.mark.airflow
@@ -43,37 +40,11 @@ pytestmark = pytest.mark.airflow
 
 @pytest.fixture(scope="module")
 def server(db_url):
-    """(base URL, {user: headers}) of an API server whose church_db is the test database."""
-    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
-    env.update({
-        "PCO_SYNC_AIRFLOW_HOME": str(AIRFLOW_HOME),
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/"})
-    subprocess.run([str(ROOT / "bin" / "airflow"), "dags", "reserialize"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
-    env[devdb.ENV_AIRFLOW_CONN] = devdb.airflow_conn_uri(db_url)  # church_db: the test database
-    env = local_airflow.prepare(AIRFLOW_HOME, env=env, sim_port=free_port())
-    log = open(AIRFLOW_HOME / "review-ui-test.log", "w")
-    proc = start(env, log, "api-server", "--port", str(port))
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(f"{base}/api/v2/monitor/health", proc)
-        passwords = json.loads((AIRFLOW_HOME / "simple_auth_manager_passwords.json.generated")
-                               .read_text())
-        headers = {}
-        for user in USERS:
-            token = requests.post(f"{base}/auth/token", json={"username": user,
-                                                              "password": passwords[user]},
-                                  timeout=30)
-            assert token.status_code == 201, token.text
-            headers[user] = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    """(base URL, {user: headers}, passwords) of an API server whose church_db is the test
+    database."""
+    with api_server(AIRFLOW_HOME, db_url, free_port(), "review-ui-test.log") as (
+            base, headers, passwords, _):
         yield base, headers, passwords
-    finally:
-        stop([proc])
-        log.close()
 
 
 def act(server, user, kind, action, ids, value_=None):
@@ -611,9 +582,9 @@ def test_every_page_in_airflows_frame_looks_right_loads_only_its_own_origin(db, 
                     "button", name="Keep local").click()
                 expect(ui.locator("#notice")).to_have_text("Keep local: done for 1 item.")
                 ui.get_by_role("link", name="Decision history").click()
-                look(page, "pco-sync-history", "conflict:local")
+                look(page, "pco-sync-history", "decisions on")
             # the watch itself: an error on a page of ours is caught
-            plugin_frame(page, "conflict:local").evaluate("() => console.error('watch check')")
+            plugin_frame(page, "Keep local").evaluate("() => console.error('watch check')")
             page.wait_for_timeout(500)
             assert any("watch check" in p for p in problems), problems
             problems[:] = [p for p in problems if "watch check" not in p]

@@ -15,6 +15,8 @@ import pytest
 
 from pco_sync import churches
 from pco_sync.airflow import tasks
+from pco_sync.pco.resources import RESOURCES
+from pco_sync.push.entities import PUSHES
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 CHURCHES = """
@@ -98,7 +100,7 @@ def test_each_church_calls_pco_in_its_own_pool(bag):
     for slug in ("a", "b"):
         dag = bag.dags[f"pco_sync__{slug}"]
         pco_calls = {t.task_id for t in dag.tasks if t.task_id.startswith(("extract.", "push."))}
-        assert len(pco_calls) == 8
+        assert len(pco_calls) == len(RESOURCES) + len(PUSHES)
         assert {dag.get_task(t).pool for t in pco_calls} == {f"pco_api__{slug}"}
         # the database-only tasks queue in the default pool, never behind PCO calls
         assert {t.pool for t in dag.tasks if t.task_id not in pco_calls} == {"default_pool"}

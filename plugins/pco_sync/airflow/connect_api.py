@@ -32,7 +32,6 @@ import secrets
 from contextlib import closing
 from urllib.parse import urlsplit
 
-import requests
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -327,6 +326,8 @@ def _finish(church, who: str, code: str, redirect_uri: str, asked: list[str], ag
 
 def _get(base: str, path: str, token: str) -> dict:
     """One PCO document's data, read with the new access token (never in an error)."""
+    import requests  # here: every Airflow component loads the plugin, few connect a church
+
     from pco_sync.errors import PcoError
 
     try:

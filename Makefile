@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 
 export PYTHONPATH := $(ROOT):$(ROOT)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: venv chromium test bench demo airflow celery full-sync schema-docs clean
+.PHONY: venv chromium test bench demo airflow celery full-sync schema-docs screenshots clean
 
 venv: $(STAMP)
 
@@ -83,6 +83,11 @@ full-sync: venv
 # after adding a migration; tests/test_schema_docs.py fails until it is. See devkit/schema_docs.py.
 schema-docs: venv
 	cd $(ROOT) && $(VPY) -m devkit.schema_docs
+
+# The README's two screenshots (docs/images/), from the browser test of every page.
+screenshots: venv chromium
+	cd $(ROOT) && PCO_SYNC_SCREENSHOTS=1 $(VPY) -m pytest -q -p no:cacheprovider \
+	  tests/airflow/test_review_ui.py -k every_page_in_airflows_frame
 
 # Everything the other targets create: the venv, .local/ (the embedded PostgreSQL with every
 # church database in it, the Airflow homes of make airflow, make demo and the tests, the PCO

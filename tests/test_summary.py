@@ -33,6 +33,7 @@ def test_quarantine_counts_go_to_the_row_of_the_streams_entity():
                                            "group_memberships": {"quarantined": 3}}}, None)
     assert counts["groups"]["quarantined"] == 1
     assert counts["group_memberships"]["quarantined"] == 3
+    assert any(line.startswith("group memberships ") for line in summary.table(counts).splitlines())
 
 
 def test_the_clean_up_has_a_table_of_its_own_and_says_when_it_did_not_finish():

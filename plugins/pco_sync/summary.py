@@ -107,9 +107,10 @@ def sections(summary: dict) -> list[tuple[str, dict, list[str]]]:
 
 def table(summary: dict) -> str:
     """The summary as fixed-width text tables (logs, demo); a blank is a count that row's
-    task does not make."""
+    task does not make. Entities and counts in words, as the Sync summary tab has them."""
     out = []
     for title, rows, keys in sections(summary):
+        rows = {e.replace("_", " "): c for e, c in rows.items()}
         head = [title, *(k.replace("_", " ") for k in keys)]
         body = [[e, *(str(c[k]) if k in c else "" for k in keys)]
                 for e, c in rows.items() if STATUS not in c]

@@ -170,3 +170,16 @@ def api_server(home: Path, db_url: str, sim_port: int, log_name: str):
     finally:
         stop([proc])
         log.close()
+
+
+def chromium() -> str:
+    """The Chromium the browser tests drive: PCO_SYNC_CHROMIUM, else one on the PATH."""
+    import pytest
+
+    if os.environ.get("PCO_SYNC_CHROMIUM"):
+        return os.environ["PCO_SYNC_CHROMIUM"]
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    pytest.fail("No Chromium for the browser test: `make test` installs Debian's chromium "
+                "(as root: apt-get install -y chromium); or set PCO_SYNC_CHROMIUM")

@@ -19,7 +19,6 @@ database the test database:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -30,7 +29,7 @@ import requests
 from devkit import local_airflow
 from pco_simulator import SimConfig, Simulator
 from push_helpers import value
-from servers import api_server
+from servers import api_server, chromium
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
 
@@ -244,14 +243,6 @@ def test_another_organization_is_refused_and_nothing_changes(db, sims, server):
     assert callback(server, approve(connect(server).headers["location"])).status_code == 200
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    pytest.fail("No Chromium for the browser test: `make test` installs Debian's chromium "
-                "(as root: apt-get install -y chromium); or set PCO_SYNC_CHROMIUM")
-
-
 def test_connecting_in_a_real_browser(db, sims, server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -265,7 +256,7 @@ def test_connecting_in_a_real_browser(db, sims, server, tmp_path):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=os.environ.get("PCO_SYNC_CHROMIUM") or chromium(),
+            executable_path=chromium(),
             args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 900})

@@ -28,7 +28,7 @@ import requests
 from pipeline import sync
 from push_helpers import DEFAULT, client_for, local_person, pull, push_people, value
 from review_helpers import ann_renamed_on_both_sides, conflict_and_review, odd_email_person
-from servers import api_server, free_port
+from servers import api_server, chromium, free_port
 from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
 from test_dag_e2e import ROOT
 
@@ -263,14 +263,6 @@ def test_a_post_from_another_site_with_the_login_cookie_is_refused(db, server):
     assert restored.status_code == 200 and saved() == (before or {})
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    pytest.fail("No Chromium for the browser test: `make test` installs Debian's chromium "
-                "(as root: apt-get install -y chromium); or set PCO_SYNC_CHROMIUM")
-
-
 def test_a_person_settles_a_conflict_and_a_match_in_a_real_browser(db, db_url, sim, server,
                                                                      tmp_path):
     from playwright.sync_api import expect, sync_playwright
@@ -285,7 +277,7 @@ def test_a_person_settles_a_conflict_and_a_match_in_a_real_browser(db, db_url, s
         shots.append(path)
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("PCO_SYNC_CHROMIUM") or chromium(),
+        browser = p.chromium.launch(executable_path=chromium(),
                                     args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -547,7 +539,7 @@ def test_every_page_in_airflows_frame_looks_right_loads_only_its_own_origin(db, 
         return frame
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("PCO_SYNC_CHROMIUM") or chromium(),
+        browser = p.chromium.launch(executable_path=chromium(),
                                     args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport=VIEWPORT)

@@ -128,10 +128,10 @@ def merge(conn: psycopg.Connection, resource: str, run_id: str,
     progress: told which step of how many runs (pco_sync.progress): the rows a set-based
     step writes are only known when it ends."""
     res = resources.resource(resource)
-    todo = steps(res, people_scopes.people_scope(people_scope, scope_setting))
-    told = Progress(f"merge {resource}", "steps", progress)
     policies = conflict_policy(policy)
     scope = people_scopes.people_scope(people_scope, scope_setting)
+    todo = steps(res, scope)
+    told = Progress(f"merge {resource}", "steps", progress)
     church_db.use_run(conn, run_id)
     with conn.transaction():
         church_db.merge_lock(conn)

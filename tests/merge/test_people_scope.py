@@ -166,6 +166,36 @@ def test_a_person_added_to_services_is_merged_by_the_next_teams_read(church, db,
     assert name == store.tables["people"][newcomer]["first_name"]
 
 
+def test_a_person_entering_the_scope_with_two_local_candidates_goes_to_review(
+        church, db, db_url):
+    """Their review row shows the record merged: their latest staged copy (the run that
+    enters them read nobody), as for anyone the ladder cannot decide."""
+    store = church.store
+    sync(church, db_url, "r1", "services_active")
+    newcomer = next(p for p in sorted(set(store.tables["people"]) - in_scope(store)
+                                      - quarantined(db), key=int)
+                    if all(store.tables["people"][p].get(f)
+                           for f in ("first_name", "last_name", "birthdate")))
+    person = store.tables["people"][newcomer]
+    twins = [db.execute("INSERT INTO church.people (first_name, last_name, birthdate) "
+                        "VALUES (%s, %s, %s) RETURNING id",
+                        (person["first_name"], person["last_name"], person["birthdate"])
+                        ).fetchone()[0] for _ in range(2)]
+    db.commit()
+    add_to_services(church, newcomer)
+
+    out = sync(church, db_url, "r2", "services_active", full_refresh=False, window=QUIET)
+    assert out["people"]["needs_review"] == 1
+    assert newcomer not in linked(db)
+    run_id, candidates, payload = db.execute(
+        "SELECT run_id, candidates, payload FROM sync.match_review WHERE entity = 'person' "
+        "AND pco_id = %s AND resolved_at IS NULL", (newcomer,)).fetchone()
+    assert (run_id, sorted(candidates)) == ("r2", sorted(twins))
+    staged = db.execute("SELECT record FROM pco_staging.people WHERE run_id = 'r1' AND "
+                        "pco_id = %s", (newcomer,)).fetchone()[0]
+    assert payload == staged
+
+
 def test_a_person_who_leaves_the_scope_is_kept_linked_and_marked(church, db, db_url):
     store = church.store
     sync(church, db_url, "r1", "services_active")

@@ -197,12 +197,18 @@ UPDATE merge_people m
                 WHERE r.entity = 'person' AND r.pco_id = m.pco_id AND r.decision = 'ignore'
                   AND r.reason = m.reason AND r.candidates = m.candidates);
 
--- Review rows: one open row per PCO person, refreshed only when what it says changed.
+-- Review rows: one open row per PCO person, refreshed only when what it says changed. The
+-- record shown is the one merged: this run's copy, or (merge_people_decided) the review's own
+-- record or, under the people scope services_active, the latest copy of someone who entered
+-- the scope (scope.sql).
 INSERT INTO sync.match_review (run_id, pco_id, reason, candidates, payload)
 SELECT current_setting('pco_sync.run_id'), m.pco_id, m.reason, m.candidates, s.record
   FROM merge_people m
-  JOIN pco_staging.people s
-    ON s.run_id = current_setting('pco_sync.run_id') AND s.pco_id = m.pco_id
+  JOIN (SELECT s.pco_id, s.record FROM pco_staging.people s
+         WHERE s.run_id = current_setting('pco_sync.run_id')
+        UNION ALL
+        SELECT d.pco_id, d.record FROM merge_people_decided d) s
+    ON s.pco_id = m.pco_id
  WHERE m.outcome = 'needs_review'
 ON CONFLICT (entity, pco_id) WHERE resolved_at IS NULL DO UPDATE
    SET run_id = excluded.run_id,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pco_sync.airflow import review_page
 from pco_sync.review import actions, queries
-from push_helpers import DEFAULT, client_for, local_person, push_people
+from push_helpers import DEFAULT, client_for, local_person, pull, push_people, value
+from review_helpers import ann_renamed_on_both_sides
 
 
 def test_push_failures_and_decisions_name_their_records(db, sim):
@@ -50,3 +51,26 @@ def test_a_quarantined_record_is_named_from_pco_s_record():
     assert record_name({"attributes": {}}) is None and record_name(None) is None
     assert review_page.action_words("conflict:local") == "Keep local"
     assert review_page.action_words("someday:maybe") == "someday: maybe"
+
+
+def test_a_conflict_decision_reads_as_what_happens(db, db_url, sim):
+    """Keep local: PCO keeps its value until the next push sends ours, said so (the log
+    holds {"local": "Annie", "agreed": "Anna"}); Take PCO: both sides hold PCO's."""
+    client, pid, _ = ann_renamed_on_both_sides(db, sim)
+    assert pull(client, db, db_url, "pull-1")["people"]["conflicts"] == 1
+    cid = value(db, "SELECT id FROM sync.conflicts WHERE resolved_at IS NULL")
+    actions.act(db, "conflicts", "local", [cid], "alice")
+    (decision,) = queries.history(db, "person", pid)
+    row = review_page.render_history("/b", "pco_sync", [decision], "person").split("<tr>")[-1]
+    assert "<td>here: Annie; PCO: Anna; last agreed: Ann</td>" in row
+    assert "<td>here: Annie; PCO: Anna until the next push sends Annie</td>" in row
+
+    db.execute("UPDATE church.people SET first_name = 'Ann' WHERE id = %s", (pid,))
+    db.commit()
+    sim.store.update("people", decision["pco_id"], {"first_name": "Anne"})
+    assert pull(client, db, db_url, "pull-2")["people"]["conflicts"] == 1
+    cid = value(db, "SELECT id FROM sync.conflicts WHERE resolved_at IS NULL")
+    actions.act(db, "conflicts", "pco", [cid], "alice")
+    newest = queries.history(db, "person", pid)[0]
+    row = review_page.render_history("/b", "pco_sync", [newest], "person").split("<tr>")[-1]
+    assert "<td>here and in PCO: Anne</td>" in row

@@ -29,11 +29,9 @@ import requests
 from devkit import local_airflow
 from pco_simulator import SimConfig, Simulator
 from push_helpers import value
-from servers import api_server, chromium
-from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
+from servers import chromium
 from test_dag_e2e import ROOT
 
-AIRFLOW_HOME = E2E_HOME.parent / (E2E_HOME.name + "-connect")
 SHOTS = ROOT / ".local" / "test-output" / "connect"
 CONNECT = "/pco-sync/connect/pco_sync"
 CALLBACK = "/pco-sync/oauth/callback"
@@ -44,25 +42,23 @@ pytestmark = pytest.mark.airflow
 
 
 @pytest.fixture(scope="module")
-def sims():
-    """Two simulators: the church's organization (Grace Community Church, 263468) and
-    another one; each has one person, who approves."""
-    with Simulator(SimConfig(rate_limit=100_000)) as grace, \
-            Simulator(SimConfig(rate_limit=100_000, organization_id=OTHER_ORG,
-                                organization_name="Other Fellowship")) as other:
-        for sim, first, last in ((grace, "Pat", "Admin"), (other, "Olly", "Other")):
-            sim.store.insert("people", {"first_name": first, "last_name": last,
-                                        "status": "active", "child": False})
+def sims(grace):
+    """Two simulators: the church's organization (Grace Community Church, 263468, the one
+    the shared pages' server is connected to) and another one; each has one person, who
+    approves."""
+    with Simulator(SimConfig(rate_limit=100_000, organization_id=OTHER_ORG,
+                             organization_name="Other Fellowship")) as other:
+        other.store.insert("people", {"first_name": "Olly", "last_name": "Other",
+                                      "status": "active", "child": False})
         yield grace, other
 
 
 @pytest.fixture(scope="module")
-def server(db_url, sims):
-    """(base URL, {user: headers}, passwords, log path) of an API server whose church_db is
-    the test database and whose pco_default and pco_oauth_app (stored in its metadata DB, as
-    make airflow stores them) point at the first simulator."""
-    with api_server(AIRFLOW_HOME, db_url, sims[0].port, "connect-test.log") as found:
-        yield found
+def server(pages_server):
+    """(base URL, {user: headers}, passwords, log path) of the API server whose church_db is
+    the test database and whose pco_default and pco_oauth_app point at the first simulator
+    (tests/airflow/conftest.py)."""
+    return pages_server
 
 
 def connect(server, user="editor", **headers):
@@ -156,7 +152,7 @@ def test_approving_stores_the_tokens_encrypted_and_shows_what_was_granted(db, si
     from cryptography.fernet import Fernet
 
     cfg = configparser.ConfigParser(interpolation=None)
-    cfg.read(AIRFLOW_HOME / "airflow.cfg")
+    cfg.read(log_path.parent / "airflow.cfg")  # the server's home
     fernet = Fernet(cfg["core"]["fernet_key"].encode())
     tokens = [fernet.decrypt(t.encode()).decode() for t in (access, refresh)]
     logged = log_path.read_text()

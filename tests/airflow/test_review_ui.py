@@ -28,11 +28,9 @@ import requests
 from pipeline import sync
 from push_helpers import DEFAULT, client_for, local_person, pull, push_people, value
 from review_helpers import ann_renamed_on_both_sides, conflict_and_review, odd_email_person
-from servers import api_server, chromium, free_port
-from test_dag_e2e import AIRFLOW_HOME as E2E_HOME
+from servers import chromium
 from test_dag_e2e import ROOT
 
-AIRFLOW_HOME = E2E_HOME.parent / (E2E_HOME.name + "-review-ui")
 SHOTS = ROOT / ".local" / "test-output" / "review-ui"
 PAGE = "/pco-sync/review/pco_sync"
 
@@ -40,12 +38,11 @@ pytestmark = pytest.mark.airflow
 
 
 @pytest.fixture(scope="module")
-def server(db_url):
-    """(base URL, {user: headers}, passwords) of an API server whose church_db is the test
-    database."""
-    with api_server(AIRFLOW_HOME, db_url, free_port(), "review-ui-test.log") as (
-            base, headers, passwords, _):
-        yield base, headers, passwords
+def server(pages_server):
+    """(base URL, {user: headers}, passwords) of the API server whose church_db is the test
+    database (tests/airflow/conftest.py)."""
+    base, headers, passwords, _ = pages_server
+    return base, headers, passwords
 
 
 def act(server, user, kind, action, ids, value_=None):
@@ -433,7 +430,7 @@ def a_finished_run(db, db_url, sim, server) -> None:
     assert done.status_code == 200, done.text
 
 
-def a_running_run(server) -> None:
+def a_running_run(server, home) -> None:
     """Run RUNNING caught mid-read: extract.people has reported how far it is (the XCom
     pco_sync.progress pushes), extract.households reported nothing yet; set in the metadata
     database as the scheduler and the running tasks would (no scheduler here)."""
@@ -448,7 +445,7 @@ def a_running_run(server) -> None:
         "step": "people", "stream": "people", "pages": 24, "done": 2400, "total": 8000,
         "unit": "records staged", "started": (now - timedelta(seconds=14)).isoformat(),
         "updated": now.isoformat(), "left": 32.0, "final": False})
-    with sqlite3.connect(AIRFLOW_HOME / "airflow.db") as meta:
+    with sqlite3.connect(home / "airflow.db") as meta:
         stamp = (now - timedelta(seconds=15)).strftime("%Y-%m-%d %H:%M:%S.%f")
         meta.execute("UPDATE dag_run SET state = 'running', start_date = ? WHERE run_id = ?",
                      (stamp, RUNNING))
@@ -478,8 +475,8 @@ WIDTH = """() => {
 }"""
 
 
-def test_every_page_in_airflows_frame_looks_right_loads_only_its_own_origin(db, db_url, sim,
-                                                                            server, tmp_path):
+def test_every_page_in_airflows_frame_looks_right_loads_only_its_own_origin(
+        db, db_url, sim, server, pages_home, tmp_path):
     """Logged in, as a person opens them in Airflow's UI (its menu entry, a run's tab) at
     1440x900 on the test's own port: the Sync summary of a finished run and of a running one,
     every tab of the PCO Sync page and its decision history, light and dark. No console error,
@@ -494,7 +491,7 @@ def test_every_page_in_airflows_frame_looks_right_loads_only_its_own_origin(db, 
     base, _, passwords = server
     own = "{0.scheme}://{0.netloc}".format(urlsplit(base))
     a_finished_run(db, db_url, sim, server)
-    a_running_run(server)
+    a_running_run(server, pages_home)
     problems, shots = [], {}
 
     def watch(page):

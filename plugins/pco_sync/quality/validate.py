@@ -44,9 +44,10 @@ def validate_resource(conn: psycopg.Connection, resource: str, run_id: str,
     how many of the staged records are checked (pco_sync.progress)."""
     streams = resources.resource(resource).checked_streams
     church_db.use_run(conn, run_id)
-    total = sum(conn.execute(sqlfiles.statement(
+    staged = {s: conn.execute(sqlfiles.statement(
         "quality/batch_counts.sql", table=sqlfiles.staging_table(s)), {"stream": s}).fetchone()[0]
-        for s in streams)
+        for s in streams}
+    total = sum(staged.values())
     told = Progress(f"validate {resource}", "records checked", progress)
     done = 0
 
@@ -57,24 +58,27 @@ def validate_resource(conn: psycopg.Connection, resource: str, run_id: str,
 
     out = {}
     for stream in streams:
-        out[stream] = validate(conn, stream, run_id, checked)
+        out[stream] = validate(conn, stream, run_id, checked, staged=staged[stream])
         conn.commit()  # quarantine rows stay even if a gate then stops the run
     told.finish(done, total)
     return out
 
 
 def validate(conn: psycopg.Connection, stream: str, run_id: str,
-             checked: Callable[[int], None] | None = None) -> dict:
+             checked: Callable[[int], None] | None = None, *, staged: int | None = None) -> dict:
     """Run the row-level checks on this run's staged `stream`; quarantine failing records.
 
     Re-running replaces what this run found for the stream with what fails now.
     Returns {checked, passed, quarantined} (records, not rows: a record failing two checks,
     or with a bad contact, is one quarantined record). checked: told the number of records
-    each chunk of the record frame (not its contacts) checked."""
+    each chunk of the record frame (not its contacts) checked; staged: how many records
+    this run staged, when the caller has counted them already."""
     table = sqlfiles.staging_table(resources.stream(stream).name)
     church_db.use_run(conn, run_id)
     counts = sqlfiles.statement("quality/batch_counts.sql", table=table)
-    if not conn.execute(counts, {"stream": stream}).fetchone()[0]:
+    if staged is None:
+        staged = conn.execute(counts, {"stream": stream}).fetchone()[0]
+    if not staged:
         # Nothing staged (a quiet window, a stream not due): nothing to check, and no need
         # to import Great Expectations (10 s or more) in a run that would only do that.
         with conn.transaction():

@@ -173,6 +173,38 @@ def test_what_staff_moved_by_hand_stays_until_pco_changes_it(church, db, db_url)
     assert chain(db, type_department)[1] == (folder["name"], folder["id"], None)
 
 
+def test_a_team_staff_moved_to_the_top_stays_one_waiting_there_moves_in(church, db, db_url):
+    """Directly under "PCO Services Teams" is where the sync puts a team whose service type
+    has no department yet (church.groups.pco_department_id: where it last put it); a team
+    staff moved there is a staff move like any other."""
+    sync(church, db_url, "r1", RESOURCES)
+    store = church.store
+    root = db.execute("SELECT id FROM church.departments WHERE parent_id IS NULL AND name = %s",
+                      (ROOT,)).fetchone()[0]
+    moved, waiting = sorted(store.tables["teams"].values(), key=lambda t: int(t["id"]))[:2]
+    db.execute("UPDATE church.groups SET department_id = %s WHERE pco_id = %s",
+               (root, moved["id"]))
+    # as the sync leaves a team whose service type had no department yet
+    db.execute("UPDATE church.groups SET department_id = %s, pco_department_id = %s "
+               "WHERE pco_id = %s", (root, root, waiting["id"]))
+    db.commit()
+
+    sync(church, db_url, "r2", RESOURCES)
+    assert team_row(db, moved["id"]) == (root, moved["service_type_id"])
+    department, _ = team_row(db, waiting["id"])
+    assert chain(db, department) == pco_chain(store, waiting["service_type_id"])
+    before = tables(db)
+    sync(church, db_url, "r3", RESOURCES)
+    assert tables(db) == before
+    # PCO moves the staff-moved team to another service type: it follows
+    other = next(st for st in store.tables["service_types"].values()
+                 if st["id"] != moved["service_type_id"] and not st["deleted_at"])
+    store.update("teams", moved["id"], {"service_type_id": other["id"],
+                                        "service_type_ids": [other["id"]]})
+    sync(church, db_url, "r4", RESOURCES)
+    assert chain(db, team_row(db, moved["id"])[0]) == pco_chain(store, other["id"])
+
+
 def test_two_pco_things_with_one_name_under_one_parent_never_fail_the_run(church, db, db_url):
     store = church.store
     folder = next(f for f in store.tables["folders"].values() if f["parent_id"])

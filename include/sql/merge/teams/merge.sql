@@ -2,7 +2,7 @@
 -- department under "PCO Services Teams" (team_departments.sql), with their positions. The
 -- department follows the team's service type only when that changes in PCO, so staff may
 -- move a team to a department of their own; pco_service_type_id is PCO's service type as
--- last merged, on every live team. A team PCO deleted (it lingers with deleted_at for 30
+-- last merged, on every live team, and pco_department_id where this merge last put it. A team PCO deleted (it lingers with deleted_at for 30
 -- days), or one that is missing and 404s, is kept and marked; shared/memberships_apply.sql
 -- ends its memberships. Never an error.
 DROP TABLE IF EXISTS merge_teams;
@@ -22,8 +22,9 @@ SELECT s.pco_id, g.id,
 
 WITH created AS (
     INSERT INTO church.groups (pco_type, pco_id, name, archived_at, pco_service_type_id,
-                               department_id)
-    SELECT 'Team', s.pco_id, s.name, s.archived_at, s.service_type_pco_id, td.department_id
+                               department_id, pco_department_id)
+    SELECT 'Team', s.pco_id, s.name, s.archived_at, s.service_type_pco_id, td.department_id,
+           td.department_id
       FROM merge_teams m
       JOIN merge_teams_stage s USING (pco_id)
       JOIN merge_team_departments td USING (pco_id)
@@ -38,31 +39,40 @@ UPDATE merge_teams m
 -- Marked deleted now (deleted_at newly set in PCO) is 'removed'; other changes 'updated'.
 -- The department moves when the service type changed in PCO (a database from before
 -- migration 079 has none recorded: its teams move into their service types once), or when
--- the team waits directly under "PCO Services Teams" for a service type department there
--- now is.
-WITH placed AS (
+-- the team waits directly under "PCO Services Teams" (or in no department), where this
+-- merge put it (pco_department_id), for a service type department there now is. A team
+-- staff moved, to the top included, stays.
+WITH moves AS (
     SELECT m.group_id, s.name, s.archived_at, s.deleted_at, s.service_type_pco_id,
-           CASE WHEN g.pco_service_type_id IS DISTINCT FROM s.service_type_pco_id
-                  OR (td.in_service_type
-                      AND coalesce(g.department_id, td.root_id) = td.root_id)
-                THEN td.department_id
-                ELSE g.department_id END AS department_id
+           td.department_id AS pco_place, g.department_id, g.pco_department_id,
+           g.pco_service_type_id IS DISTINCT FROM s.service_type_pco_id
+             OR (td.in_service_type
+                 AND g.department_id IS NOT DISTINCT FROM g.pco_department_id
+                 AND coalesce(g.department_id, td.root_id) = td.root_id) AS moves
       FROM merge_teams m
       JOIN merge_teams_stage s USING (pco_id)
       JOIN merge_team_departments td USING (pco_id)
       JOIN church.groups g ON g.id = m.group_id
      WHERE m.outcome = 'linked'
 ),
+placed AS (
+    SELECT group_id, name, archived_at, deleted_at, service_type_pco_id,
+           CASE WHEN moves THEN pco_place ELSE department_id END AS department_id,
+           CASE WHEN moves THEN pco_place ELSE pco_department_id END AS pco_department_id
+      FROM moves
+),
 updated AS (
     UPDATE church.groups g
        SET name = p.name, archived_at = p.archived_at, deleted_in_pco_at = p.deleted_at,
-           pco_service_type_id = p.service_type_pco_id, department_id = p.department_id
+           pco_service_type_id = p.service_type_pco_id, department_id = p.department_id,
+           pco_department_id = p.pco_department_id
       FROM placed p
       JOIN church.groups old ON old.id = p.group_id   -- the row as it was
      WHERE g.id = p.group_id
-       AND (g.name, g.archived_at, g.deleted_in_pco_at, g.pco_service_type_id, g.department_id)
+       AND (g.name, g.archived_at, g.deleted_in_pco_at, g.pco_service_type_id, g.department_id,
+            g.pco_department_id)
            IS DISTINCT FROM (p.name, p.archived_at, p.deleted_at, p.service_type_pco_id,
-                             p.department_id)
+                             p.department_id, p.pco_department_id)
     RETURNING g.id, (p.deleted_at IS NOT NULL AND old.deleted_in_pco_at IS NULL) AS removed
 )
 UPDATE merge_teams m

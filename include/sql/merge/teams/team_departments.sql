@@ -2,8 +2,9 @@
 -- service types goes under its primary one (PCO's `service_type`); a team in none, or whose
 -- service type has no department (PCO did not list it), goes directly under "PCO Services
 -- Teams". merge.sql moves a team there when it is new or its service type changed in PCO,
--- and also a team it finds directly under "PCO Services Teams" (or in no department) once
--- its service type has a department: that is where a team waits for one.
+-- and also a team it put directly under "PCO Services Teams" (or in no department) and
+-- finds still there once its service type has a department: that is where a team waits
+-- for one.
 DROP TABLE IF EXISTS merge_team_departments;
 CREATE TEMP TABLE merge_team_departments ON COMMIT DROP AS
 WITH root AS (

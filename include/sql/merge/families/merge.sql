@@ -78,6 +78,8 @@ UPDATE merge_families m
 
 UPDATE merge_families SET outcome = 'updated' WHERE outcome = 'link';
 UPDATE merge_families SET outcome = 'unchanged' WHERE outcome = 'linked';
+-- The outcomes changed: analysed again for the steps after (as people/merge.sql does).
+ANALYZE merge_families (pco_id, family_id, outcome);
 
 INSERT INTO sync.agreed_families (family_id, pco_id, fields)
 SELECT family_id, pco_id, jsonb_object_agg(field, agreed_value)

@@ -24,6 +24,13 @@ agreed_family_members: a three-way merge needs the base of each record). Those r
 many as the church's, so the floor alone is most of the 2 times; the figure
 merge.first_sync_100k_vs_all_writes_seconds puts the merge against everything it writes.
 
+The nightly figure, merge.nightly_100k_seconds: in each repeat, after the first sync, the
+same staged rows merged again, as the next night's whole read of a church where nothing
+changed (every person and family compared, none written), against that repeat's first
+sync. Planned on stale statistics of its own temp tables, one statement of it ran for
+hours (issue 18, tests/merge/test_merge_statistics.py). merge.longest_statement_seconds is
+the longest single statement of all repeats, first syncs and nightlies, against 60 s.
+
 The staged rows are the extract benchmark's (or extracted now, see bench.church). Both are
 measured REPEATS times, alternately, and the figure is the median of each: other work on a
 shared machine moves single runs by a third either way. Per-step times of the merge SQL are
@@ -52,6 +59,12 @@ AGREED = tuple(f"sync.agreed_{t}" for t in ("people", "families", "family_member
 # The staging tables a people and households merge read (extracts: what was read whole).
 STAGED = ("people", "person_mergers", "households", "extracts")
 TARGET = 2.0
+# The nightly whole read of the same church with nothing changed, against its first sync: it
+# reads as much and compares every record with two states (here, agreed) where the first
+# sync only wrote; it writes nothing.
+NIGHTLY_TARGET = 2.0
+# No single statement of any repeat, first sync or nightly, may run longer (issue 18).
+STATEMENT_BOUND = 60.0
 REPEATS = 3
 
 
@@ -59,7 +72,8 @@ def run() -> dict[str, dict]:
     db_url = church.database()
     run_id = church.ensure_staged(db_url)
     template = prepare_template(db_url, run_id)
-    merges, copies, floors, rows = [], [], [], None
+    merges, copies, floors, nightlies, rows = [], [], [], [], None
+    longest = 0.0
     for attempt in range(REPEATS):
         url = fresh_database(db_url, template, "merge_run")
         try:
@@ -75,6 +89,17 @@ def run() -> dict[str, dict]:
                     raise RuntimeError(f"the merge created {people['created']} people, expected "
                                        f"{church.PEOPLE}: not a first sync into an empty church")
                 rows = rows or {t: take(conn, t) for t in TABLES + AGREED}
+                # The next night's whole read, nothing changed in PCO nor here: the same
+                # staged rows merged again, every record compared and left as it is.
+                nightly_clock = StepClock(conn)
+                started = time.perf_counter()
+                nightly_clock.entity = "people"
+                again = merge(nightly_clock, "people", run_id)["people"]
+                nightly_clock.entity = "families"
+                merge(nightly_clock, "households", run_id)
+                nightlies.append(time.perf_counter() - started)
+                if again["unchanged"] != people["created"]:
+                    raise RuntimeError(f"the nightly re-merge changed people: {again}")
                 empty(conn)
                 started = time.perf_counter()
                 with conn.transaction():
@@ -99,6 +124,12 @@ def run() -> dict[str, dict]:
                       " slowest steps: "
                       + ", ".join(f"{name} {secs:.2f}" for name, secs in clock.slowest(6)),
                       flush=True)
+                longest = max(longest, clock.longest[0], nightly_clock.longest[0])
+                secs, step, text = nightly_clock.longest
+                print(f"merge: run {attempt + 1}: nightly re-merge {nightlies[-1]:.2f} s; "
+                      f"longest statement {secs:.2f} s ({step}: {text}); slowest steps: "
+                      + ", ".join(f"{name} {secs:.2f}"
+                                  for name, secs in nightly_clock.slowest(6)), flush=True)
         finally:
             drop_database(db_url, url)
     drop_database(db_url, template)
@@ -111,6 +142,12 @@ def run() -> dict[str, dict]:
                 "unit": "s"},
             "merge.first_sync_100k_vs_all_writes_seconds": {
                 "value": round(merged, 2), "bound": round(floor, 2), "target": TARGET,
+                "unit": "s"},
+            "merge.nightly_100k_seconds": {
+                "value": round(statistics.median(nightlies), 2), "bound": round(merged, 2),
+                "target": NIGHTLY_TARGET, "unit": "s"},
+            "merge.longest_statement_seconds": {
+                "value": round(longest, 2), "bound": STATEMENT_BOUND, "target": 1.0,
                 "unit": "s"}}
 
 

@@ -2,9 +2,10 @@
 -- department under "PCO Services Teams" (team_departments.sql), with their positions. The
 -- department follows the team's service type only when that changes in PCO, so staff may
 -- move a team to a department of their own; pco_service_type_id is PCO's service type as
--- last merged, on every live team, and pco_department_id where this merge last put it. A team PCO deleted (it lingers with deleted_at for 30
--- days), or one that is missing and 404s, is kept and marked; shared/memberships_apply.sql
--- ends its memberships. Never an error.
+-- last merged, on every live team, and pco_department_id where this merge last put it. A
+-- team PCO deleted (it lingers with deleted_at for 30 days), or one that is missing and
+-- 404s, is kept and marked; shared/memberships_apply.sql ends its memberships. Never an
+-- error.
 DROP TABLE IF EXISTS merge_teams;
 CREATE TEMP TABLE merge_teams (
     pco_id    text PRIMARY KEY,
